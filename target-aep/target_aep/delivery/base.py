@@ -1,0 +1,56 @@
+"""The one seam between the sink (map -> validate) and a destination (files, streaming, batch).
+
+The sink hands a destination the valid, mapped records of one dataset per drain. `send` returns
+only when every record is durably placed (file renamed, message accepted, batch succeeded) or
+rejected by the destination; the sink dead-letters the rejections and only then lets STATE move.
+A fatal failure raises `DeliveryError`, so the run stops without advancing state.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Where the records of one Singer stream go (from `streams.<name>` settings)."""
+
+    stream: str
+    dataset_id: str | None = None
+    schema_id: str | None = None  # the schema's $id (https://ns.adobe.com/<tenant>/schemas/<id>)
+    flow_id: str | None = None
+    is_profile: bool = False  # record (Profile) data vs time-series (ExperienceEvent) data
+
+
+@dataclass(frozen=True)
+class MappedRecord:
+    """One XDM record in Platform field form, with where it came from (for dead letters)."""
+
+    stream: str
+    source_id: str  # the Stripe object id
+    xdm: dict
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record the destination refused for good; it goes to the dead-letter file."""
+
+    record: MappedRecord
+    reasons: Sequence[dict] = field(default_factory=tuple)  # e.g. {"path": ..., "message": ...}
+
+
+class DeliveryError(Exception):
+    """A failure that must stop the run without advancing state (message carries no secret)."""
+
+
+class Delivery(abc.ABC):
+    """A destination for mapped, validated records."""
+
+    @abc.abstractmethod
+    def send(self, dataset: Dataset, records: Sequence[MappedRecord]) -> list[Rejection]:
+        """Deliver `records` durably; return the ones the destination rejected for good."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Flush and release resources at the end of the run."""
