@@ -1,0 +1,117 @@
+"""Catalog batch status: poll `GET {platform_url}/data/foundation/catalog/batches/{id}` until done.
+
+Catalog answers an object keyed by the batch id, with a lower-case `status`, `metrics`
+(`failedRecordCount`, ...) and `errors[]`. Which statuses end the wait follows aep.md §3.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from target_aep.adobe.platform import PlatformClient, expect
+from target_aep.delivery.base import DeliveryError
+
+LOGGER = logging.getLogger(__name__)
+
+CATALOG_PATH = "/data/foundation/catalog"
+SUCCEEDED = frozenset({"success", "active"})
+FAILED = frozenset({"failed", "failure", "aborted", "abandoned", "inactive", "deleted"})
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch in a terminal state, with Adobe's counts and errors."""
+
+    batch_id: str
+    status: str
+    record_count: int | None
+    failed_record_count: int
+    errors: tuple[dict, ...]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in SUCCEEDED
+
+
+class CatalogBatches:
+    """Reads batch status from Catalog."""
+
+    def __init__(
+        self,
+        client: PlatformClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._base = client.settings.platform_url + CATALOG_PATH
+        self._sleep = sleep
+        self._clock = clock
+
+    def wait_until_done(self, batch_id: str) -> BatchResult:
+        """Poll until the batch is terminal (interval and timeout are settings)."""
+        settings = self._client.settings
+        deadline = self._clock() + settings.batch_poll_timeout_seconds
+        while True:
+            result = self.read(batch_id)
+            if result.status in SUCCEEDED or result.status in FAILED:
+                return result
+            if self._clock() >= deadline:
+                raise DeliveryError(
+                    f"batch {batch_id} is still '{result.status}' after "
+                    f"{settings.batch_poll_timeout_seconds:.0f} s (batch_poll_timeout_seconds); "
+                    "it may still finish: check it in Platform before re-running"
+                )
+            LOGGER.debug("batch %s is %s; polling again", batch_id, result.status)
+            self._sleep(settings.batch_poll_interval_seconds)
+
+    def read(self, batch_id: str) -> BatchResult:
+        """The batch's current status, counts and errors."""
+        what = f"read the status of batch {batch_id}"
+        response = expect(
+            self._client.request(
+                "GET",
+                f"{self._base}/batches/{quote(batch_id, safe='')}",
+                what=what,
+                headers={"Accept": "application/json"},
+            ),
+            what,
+            ok=(200,),
+        )
+        try:
+            payload = response.json()
+        except ValueError:
+            raise DeliveryError(f"{what}: the answer is not JSON") from None
+        batch = payload.get(batch_id) if isinstance(payload, dict) else None
+        if not isinstance(batch, dict) and isinstance(payload, dict) and len(payload) == 1:
+            batch = next(iter(payload.values()))
+        if not isinstance(batch, dict):
+            raise DeliveryError(f"{what}: the answer does not describe the batch")
+        metrics = batch.get("metrics") if isinstance(batch.get("metrics"), dict) else {}
+        failed = metrics.get("failedRecordCount", batch.get("failedRecordCount", 0))
+        records = metrics.get("inputRecordCount", batch.get("recordCount"))
+        errors = batch.get("errors") if isinstance(batch.get("errors"), list) else []
+        return BatchResult(
+            batch_id=batch_id,
+            status=str(batch.get("status", "")).lower(),
+            record_count=records if isinstance(records, int) else None,
+            failed_record_count=failed if isinstance(failed, int) else 0,
+            errors=tuple(error for error in errors if isinstance(error, dict)),
+        )
+
+
+def describe_errors(errors: tuple[dict, ...], limit: int = 5) -> str:
+    """Adobe's batch errors as one short line: `code: description (n records)`."""
+    parts = []
+    for error in errors[:limit]:
+        text = f"{error.get('code', '?')}: {error.get('description', '')}".strip()
+        if error.get("recordCount"):
+            text += f" ({error['recordCount']} records)"
+        parts.append(text)
+    if len(errors) > limit:
+        parts.append(f"... {len(errors) - limit} more")
+    return "; ".join(parts) or "no error details given"

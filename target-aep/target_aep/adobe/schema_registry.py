@@ -1,0 +1,86 @@
+"""Schema Registry reads: a dataset's resolved XDM schema (for local validation) and the tenant id.
+
+The resolved form (`xed-full`) has every `$ref`/`allOf` expanded, in Platform field names, which
+is what a local JSON Schema validator needs. Each schema is fetched once per run: it does not
+change while we load, and the registry is a rate-limited management API.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from target_aep.adobe.platform import PlatformClient, expect
+from target_aep.delivery.base import DeliveryError
+
+RESOLVED_SCHEMA_ACCEPT = "application/vnd.adobe.xed-full+json;version=1"
+REGISTRY_PATH = "/data/foundation/schemaregistry"
+
+
+class SchemaRegistry:
+    """Cached lookups in the tenant container of the Schema Registry."""
+
+    def __init__(self, client: PlatformClient) -> None:
+        self._client = client
+        self._base = client.settings.platform_url + REGISTRY_PATH
+        self._schemas: dict[str, dict] = {}
+        self._tenant_id: str | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SchemaRegistry:
+        """Build from the target's config (credentials and `platform_url`)."""
+        return cls(PlatformClient.from_config(config))
+
+    def resolved_schema(self, schema_id: str) -> dict:
+        """The schema `$id` fully resolved (`xed-full`), fetched once per run."""
+        with self._lock:
+            if schema_id not in self._schemas:
+                self._schemas[schema_id] = self._fetch_schema(schema_id)
+            return self._schemas[schema_id]
+
+    def tenant_id(self) -> str:
+        """The org's tenant id (custom fields live under `_<tenant_id>`), fetched once per run."""
+        with self._lock:
+            if self._tenant_id is None:
+                response = expect(
+                    self._client.request(
+                        "GET",
+                        self._base + "/stats",
+                        what="read the tenant id",
+                        headers={"Accept": "application/json"},
+                    ),
+                    "read the tenant id",
+                    ok=(200,),
+                )
+                tenant = _json_object(response, "Schema Registry /stats").get("tenantId")
+                if not isinstance(tenant, str) or not tenant:
+                    raise DeliveryError("Schema Registry /stats answered without a tenantId")
+                self._tenant_id = tenant
+            return self._tenant_id
+
+    def _fetch_schema(self, schema_id: str) -> dict:
+        what = f"read schema {schema_id}"
+        url = f"{self._base}/tenant/schemas/{quote(schema_id, safe='')}"
+        response = self._client.request(
+            "GET", url, what=what, headers={"Accept": RESOLVED_SCHEMA_ACCEPT}
+        )
+        if response.status_code == 404:
+            raise DeliveryError(
+                f"schema {schema_id} was not found in sandbox "
+                f"'{self._client.settings.sandbox_name}'; check streams.<name>.schema_id and "
+                "sandbox_name"
+            )
+        return _json_object(expect(response, what, ok=(200,)), what)
+
+
+def _json_object(response, what: str) -> dict:
+    try:
+        payload = response.json()
+    except ValueError:
+        raise DeliveryError(f"{what}: the answer is not JSON") from None
+    if not isinstance(payload, dict):
+        raise DeliveryError(f"{what}: the answer is not a JSON object")
+    return payload
