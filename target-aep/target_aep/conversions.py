@@ -1,0 +1,184 @@
+"""One converter per kind of value: money, currency codes, timestamps, names, empties, ids.
+
+These run for every field of every record, so they stay small and allocation-light. Each one
+returns `None` for "nothing to write"; the mapping engine never writes `None` (Platform rejects
+null and empty values, aep.md 6.6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+# Stripe's currency exponents (https://docs.stripe.com/currencies, aep.md 7.1). Everything not
+# listed has two decimals, including Stripe's special cases ISK, HUF and TWD.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()  # noqa: SIM905
+)
+THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+_UTC = dt.timezone.utc
+_EMPTY = (None, "", {}, [])
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point of `currency` (ISO 4217 code, any case)."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def minor_to_major(amount: Any, currency: Any) -> float | int | None:
+    """Stripe's integer minor units -> a JSON number in major units (sign kept).
+
+    Decimal division avoids binary rounding surprises (1099 / 100 is exactly 10.99); XDM numbers
+    are doubles, so the result is a float, or the integer itself for zero-decimal currencies.
+    """
+    if amount is None or amount == "" or not currency:
+        return None
+    exponent = currency_exponent(str(currency))
+    if exponent == 0:
+        return int(amount)
+    return float(Decimal(int(amount)).scaleb(-exponent))
+
+
+def decimal_minor_to_major(amount: Any, currency: Any) -> float | None:
+    """Stripe's `*_decimal` strings (fractional minor units, e.g. "1000.5") -> major units."""
+    if amount is None or amount == "" or not currency:
+        return None
+    return float(Decimal(str(amount)).scaleb(-currency_exponent(str(currency))))
+
+
+def currency_code(currency: Any) -> str | None:
+    """Stripe's lower-case ISO code -> XDM's `^[A-Z]{3}$`."""
+    return currency.upper() if currency else None
+
+
+def country_code(country: Any) -> str | None:
+    """ISO 3166-1 alpha-2, upper-case as XDM's address datatype requires."""
+    return country.upper() if country else None
+
+
+def lower_trimmed(value: Any) -> str | None:
+    """E-mail identities are matched case-insensitively: store them lower-case, trimmed."""
+    if not value:
+        return None
+    text = str(value).strip().lower()
+    return text or None
+
+
+def to_rfc3339(value: Any) -> str | None:
+    """A timestamp in any form Stripe taps emit -> RFC 3339 UTC with 'Z' (XDM date-time).
+
+    Accepts Unix seconds (int, float or numeric string), ISO 8601 strings, and the `datetime`
+    objects the SDK makes of `date-time` fields before the sink sees them.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, (int, float)):
+        moment = dt.datetime.fromtimestamp(value, _UTC)
+    elif isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=_UTC)
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").replace(".", "", 1).isdigit():
+            moment = dt.datetime.fromtimestamp(float(text), _UTC)
+        else:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=_UTC)
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    moment = moment.astimezone(_UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_date(value: Any) -> str | None:
+    """A timestamp -> XDM `date` (YYYY-MM-DD, UTC)."""
+    stamp = to_rfc3339(value)
+    return stamp[:10] if stamp else None
+
+
+_CAMEL_CACHE: dict[str, str] = {}
+
+
+def camel_case(name: str) -> str:
+    """Stripe's snake_case -> XDM's camelCase (`amount_captured` -> `amountCaptured`).
+
+    Cached: the same few hundred field names come back on every record. Characters Platform does
+    not allow in field names (anything but letters, digits, `-` and `_`) become `_`, and a leading
+    `_` is dropped (only the tenant root may start with one, aep.md 6.6).
+    """
+    cached = _CAMEL_CACHE.get(name)
+    if cached is not None:
+        return cached
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+    head, *rest = [part for part in cleaned.split("_") if part] or ["field"]
+    result = head[:1].lower() + head[1:] + "".join(p[:1].upper() + p[1:] for p in rest)
+    if result[:1].isdigit():
+        result = "f" + result
+    if len(_CAMEL_CACHE) < 10_000:
+        _CAMEL_CACHE[name] = result
+    return result
+
+
+def is_empty(value: Any) -> bool:
+    """Null and empty values are not sent: Platform rejects them (omit the key instead)."""
+    return value is None or value in _EMPTY
+
+
+def strip_empty(value: Any) -> Any:
+    """Recursively drop null/empty values; returns None when nothing is left."""
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            item = strip_empty(item)
+            if item is not None:
+                kept[key] = item
+        return kept or None
+    if isinstance(value, list):
+        kept_items = [item for item in map(strip_empty, value) if item is not None]
+        return kept_items or None
+    if value is None or value == "":
+        return None
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def state_digest(obj: dict) -> str:
+    """Canonical digest of an object's whole state (key order and float/Decimal form ignored).
+
+    Changes whenever any field changes, so a changed object gets a new `_id` while a re-send of
+    the same state keeps the old one.
+    """
+    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
+
+
+def record_id(stream: str, source_id: Any, obj: Any) -> str:
+    """Deterministic `_id`: stream + Stripe id + state digest (aep.md 7.1, design choice).
+
+    Singer's `_sdc_*` bookkeeping (extraction time, sequence...) differs on every run and is
+    not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
+    """
+    state = {k: v for k, v in obj.items() if not k.startswith("_sdc_") or k == "_sdc_deleted_at"}
+    return f"stripe:{stream}:{source_id}:{state_digest(state)}"

@@ -1,0 +1,55 @@
+"""Stripe records -> XDM records: which mapping a stream uses, and the mappings themselves.
+
+`mapper_for` is the one place that decides: `streams.<name>.mapping` in config (a table name,
+`compat` or `generic`) wins; otherwise `mapping_mode: compat` uses Adobe's source layout;
+otherwise the stream's own table. A stream with none of these is an error naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from target_aep.mapping.converters import MappingOptions
+from target_aep.mapping.engine import Table, TableMapper
+from target_aep.mapping.other_mappers import CompatMapper, GenericMapper
+from target_aep.mapping.tables import TABLES
+
+MAPPING_NAMES = (*TABLES, "compat", "generic")
+
+
+class Mapper(Protocol):
+    """What the sink needs from a mapping."""
+
+    stream: str
+    is_profile: bool
+    schema: str  # built-in Platform-form schema file (target_aep/schemas/)
+
+    def map(self, record: Mapping[str, Any]) -> dict:
+        """One record -> one XDM record in Platform form (no nulls, deterministic `_id`)."""
+
+    def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
+        """The Platform-form schema of the tenant area this mapping writes."""
+
+
+class UnmappedStreamError(ValueError):
+    """A stream has no mapping: the message names it and says how to map it."""
+
+
+def mapper_for(stream: str, config: Mapping[str, Any], options: MappingOptions) -> Mapper:
+    """The mapper for `stream` under `config` (see the module docstring for the order)."""
+    stream_settings = (config.get("streams") or {}).get(stream) or {}
+    name = stream_settings.get("mapping")
+    if name is None:
+        name = "compat" if config.get("mapping_mode") == "compat" else stream
+    if name == "compat":
+        return CompatMapper(stream, options.tenant_id)
+    if name == "generic":
+        return GenericMapper(stream, options.tenant_id)
+    table: Table | None = TABLES.get(name)
+    if table is None:
+        raise UnmappedStreamError(
+            f"stream {stream!r} has no XDM mapping. Map it in config with "
+            f"streams.{stream}.mapping set to one of {', '.join(MAPPING_NAMES)}."
+        )
+    return TableMapper(table, options, stream=stream)

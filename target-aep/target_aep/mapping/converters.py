@@ -1,0 +1,256 @@
+"""Named converters the mapping tables refer to: `(value, source_object, options) -> value | None`.
+
+A table names a converter as a string, e.g. `"money"` or `"event_type(stripe.refund.)"` (a
+factory with one argument). Each entry also says the JSON Schema of what it produces, so fields a
+table adds to the tenant area are validated like everything else. `None` means "write nothing".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from target_aep.conversions import (
+    country_code,
+    currency_code,
+    decimal_minor_to_major,
+    lower_trimmed,
+    minor_to_major,
+    to_date,
+    to_rfc3339,
+)
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """Settings that change what the converters produce."""
+
+    tenant_id: str
+    identity_namespace: str = "StripeCustomerID"
+
+
+Converter = Callable[[Any, Mapping[str, Any], MappingOptions], Any]
+
+_NUMBER = {"type": "number"}
+_INTEGER = {"type": "integer"}
+_STRING = {"type": "string"}
+_BOOLEAN = {"type": "boolean"}
+_DATE_TIME = {"type": "string", "format": "date-time"}
+
+
+def id_of(value: Any) -> str | None:
+    """Stripe's expandable fields hold an id or the expanded object; either way, the id."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _text(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return id_of(value)
+
+
+def _raw(value: Any, _obj: Mapping, _opts: MappingOptions) -> Any:
+    return value
+
+
+def _integer(value: Any, _obj: Mapping, _opts: MappingOptions) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def _money(value: Any, obj: Mapping, _opts: MappingOptions) -> float | int | None:
+    return minor_to_major(value, obj.get("currency"))
+
+
+def _money_if_positive(value: Any, obj: Mapping, opts: MappingOptions) -> float | int | None:
+    return _money(value, obj, opts) if value else None
+
+
+def _currency(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return currency_code(value)
+
+
+def _country(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return country_code(value)
+
+
+def _timestamp(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return to_rfc3339(value)
+
+
+def _date(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return to_date(value)
+
+
+def _email(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return lower_trimmed(value)
+
+
+def _state_province(address: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    """XDM's `stateProvince` is ISO 3166-2 (`US-CA`); only built when Stripe's parts fit it."""
+    if not isinstance(address, Mapping):
+        return None
+    country, state = address.get("country"), address.get("state")
+    if not country or not state:
+        return None
+    code = f"{country.upper()}-{str(state).upper()}"
+    head, _, tail = code.partition("-")
+    if len(head) == 2 and head.isalpha() and 1 <= len(tail) <= 3 and tail.isalnum():
+        return code
+    return None
+
+
+def _customer_identity(value: Any, _obj: Mapping, opts: MappingOptions) -> dict | None:
+    """The Stripe customer id in the custom namespace, the primary identity (aep.md 7.1)."""
+    customer = id_of(value)
+    if not customer:
+        return None
+    item = {"id": customer, "primary": True, "authenticatedState": "authenticated"}
+    return {opts.identity_namespace: [item]}
+
+
+def _charge_customer_identity(charge: Any, obj: Mapping, opts: MappingOptions) -> dict | None:
+    """Refunds name only their charge; when the tap expanded it, its customer is the person."""
+    if isinstance(charge, Mapping):
+        return _customer_identity(charge.get("customer"), obj, opts)
+    return None
+
+
+def _email_identity(value: Any, _obj: Mapping, _opts: MappingOptions) -> dict | None:
+    """E-mail as a secondary identity (promoted to primary by the engine when it is alone)."""
+    email = lower_trimmed(value)
+    if not email or "@" not in email:
+        return None
+    return {"Email": [{"id": email, "primary": False}]}
+
+
+def _payment_type(details: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    """Stripe payment method -> XDM's suggested paymentType values (aep.md 7.3)."""
+    if not isinstance(details, Mapping) or not details.get("type"):
+        return None
+    kind = details["type"]
+    if kind == "card":
+        funding = (details.get("card") or {}).get("funding")
+        return {"credit": "credit_card", "debit": "debit_card"}.get(funding, "other")
+    if kind == "paypal":
+        return "paypal"
+    return "other"
+
+
+def _refund_payment_type(refund: Any, _obj: Mapping, opts: MappingOptions) -> str | None:
+    """`refundPaymentType` is a strict enum: a card refund is credit/debit only when known."""
+    charge = refund.get("charge")
+    if isinstance(charge, Mapping):
+        known = _payment_type(charge.get("payment_method_details"), charge, opts)
+        if known:
+            return known
+    return "other" if refund.get("destination_details") or refund.get("charge") else None
+
+
+def _charge_event_type(charge: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    """A succeeded, captured charge is a purchase; every other state is a Stripe event type."""
+    status = charge.get("status")
+    if status == "succeeded" and charge.get("captured", True):
+        return "commerce.purchases"
+    return f"stripe.charge.{status}" if status else "stripe.charge"
+
+
+def _purchase_measure(charge: Any, obj: Mapping, opts: MappingOptions) -> int | None:
+    return 1 if _charge_event_type(charge, obj, opts) == "commerce.purchases" else None
+
+
+def _captured_amount(charge: Any, _obj: Mapping, _opts: MappingOptions) -> float | int | None:
+    """What was actually paid: `amount_captured` once captured, else the authorised amount."""
+    amount = charge.get("amount_captured") if charge.get("captured") else None
+    if amount is None:
+        amount = charge.get("amount")
+    return minor_to_major(amount, charge.get("currency"))
+
+
+def _subscription_timestamp(sub: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    """A snapshot is stamped with the latest moment its state changed (aep.md 7.3)."""
+    moments = [
+        to_rfc3339(sub.get(key))
+        for key in ("created", "current_period_start", "canceled_at", "ended_at")
+    ]
+    items = sub.get("items")
+    rows = items.get("data", []) if isinstance(items, Mapping) else items or []
+    moments += [to_rfc3339(row.get("current_period_start")) for row in rows]
+    moments = [moment for moment in moments if moment]
+    return max(moments) if moments else None
+
+
+def _item_price(item: Mapping) -> Mapping:
+    return item.get("price") or item.get("plan") or {}
+
+
+def _item_currency(item: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    return currency_code(_item_price(item).get("currency"))
+
+
+def _item_price_total(item: Any, _obj: Mapping, _opts: MappingOptions) -> float | int | None:
+    """Unit price x quantity of a subscription item, in major units of the price's currency."""
+    price = _item_price(item)
+    unit = price.get("unit_amount", price.get("amount"))
+    if unit is None:
+        return None
+    return minor_to_major(int(unit) * int(item.get("quantity") or 1), price.get("currency"))
+
+
+def _unit_price(price: Any, _obj: Mapping, _opts: MappingOptions) -> float | int | None:
+    """A price's amount; `unit_amount_decimal` keeps fractional minor units."""
+    if price.get("unit_amount") is not None:
+        return minor_to_major(price["unit_amount"], price.get("currency"))
+    return decimal_minor_to_major(price.get("unit_amount_decimal"), price.get("currency"))
+
+
+def _event_type(prefix: str) -> Converter:
+    def convert(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+        return f"{prefix}{value}" if value else prefix.rstrip(".")
+
+    return convert
+
+
+CONVERTERS: dict[str, tuple[Converter, dict]] = {
+    "text": (_text, _STRING),
+    "raw": (_raw, {}),
+    "integer": (_integer, _INTEGER),
+    "boolean": (_raw, _BOOLEAN),
+    "money": (_money, _NUMBER),
+    "money_if_positive": (_money_if_positive, _NUMBER),
+    "currency": (_currency, _STRING),
+    "country": (_country, _STRING),
+    "timestamp": (_timestamp, _DATE_TIME),
+    "date": (_date, {"type": "string", "format": "date"}),
+    "email": (_email, _STRING),
+    "state_province": (_state_province, _STRING),
+    "customer_identity": (_customer_identity, {}),
+    "charge_customer_identity": (_charge_customer_identity, {}),
+    "email_identity": (_email_identity, {}),
+    "payment_type": (_payment_type, _STRING),
+    "refund_payment_type": (_refund_payment_type, _STRING),
+    "charge_event_type": (_charge_event_type, _STRING),
+    "purchase_measure": (_purchase_measure, _INTEGER),
+    "captured_amount": (_captured_amount, _NUMBER),
+    "subscription_timestamp": (_subscription_timestamp, _DATE_TIME),
+    "item_currency": (_item_currency, _STRING),
+    "item_price_total": (_item_price_total, _NUMBER),
+    "unit_price": (_unit_price, _NUMBER),
+}
+
+CONVERTER_FACTORIES: dict[str, tuple[Callable[[str], Converter], dict]] = {
+    "event_type": (_event_type, _STRING),
+}
+
+
+def converter_named(name: str) -> tuple[Converter, dict]:
+    """Look a converter up by its table name; `factory(arg)` names build one with an argument."""
+    if name in CONVERTERS:
+        return CONVERTERS[name]
+    factory_name, _, rest = name.partition("(")
+    if rest.endswith(")") and factory_name in CONVERTER_FACTORIES:
+        factory, schema = CONVERTER_FACTORIES[factory_name]
+        return factory(rest[:-1]), schema
+    raise KeyError(f"unknown converter {name!r} in a mapping table")

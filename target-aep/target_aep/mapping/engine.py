@@ -1,0 +1,216 @@
+"""The mapping engine: compiles a declarative table once, then maps records with no lookups.
+
+A table (see `mapping/tables/`) lists `(XDM path, Stripe path, converter)` rows. XDM paths are
+Platform-form dotted paths; `name[0]` addresses the first element of an array of objects.
+Stripe paths are dotted too; `a|b` takes the first non-empty alternative; `*` passes the whole
+object to the converter. Nothing null or empty is ever written (Platform rejects it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from target_aep.conversions import record_id, to_rfc3339
+from target_aep.mapping.converters import MappingOptions, converter_named
+from target_aep.mapping.tenant import tenant_schema, tenant_value
+
+Row = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One stream's mapping, as data a reader can check against the XDM documentation."""
+
+    stream: str  # the Singer stream it maps by default
+    object_key: str  # tenant key: `_<tenant>.stripe.<object_key>`
+    schema: str  # built-in Platform-form schema file in target_aep/schemas/
+    is_profile: bool  # record data for Profile (customers) vs everything else
+    rows: tuple[Row, ...]  # standard XDM fields
+    lists: tuple[tuple[str, str, tuple[Row, ...]], ...] = ()  # (XDM array, Stripe list, rows)
+    tenant_rows: tuple[Row, ...] = ()  # fields a table adds (or reshapes) in the tenant object
+
+
+Getter = Callable[[Mapping[str, Any]], Any]
+Setter = Callable[[dict, Any], None]
+
+
+def _getter(source: str) -> Getter:
+    if source == "*":
+        return lambda obj: obj
+    alternatives = [tuple(option.split(".")) for option in source.split("|")]
+
+    def walk(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+        value: Any = obj
+        for key in path:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(key)
+        return value
+
+    if len(alternatives) == 1:
+        (path,) = alternatives
+        if len(path) == 1:
+            (key,) = path
+            return lambda obj: obj.get(key)
+        return lambda obj: walk(obj, path)
+
+    def first(obj: Mapping[str, Any]) -> Any:
+        for path in alternatives:
+            value = walk(obj, path)
+            if value is not None and value != "":
+                return value
+        return None
+
+    return first
+
+
+def _segments(target: str) -> list[str | tuple[str, int]]:
+    segments: list[str | tuple[str, int]] = []
+    for part in target.split("."):
+        if part.endswith("]"):
+            name, _, index = part[:-1].partition("[")
+            segments.append((name, int(index)))
+        else:
+            segments.append(part)
+    return segments
+
+
+def _setter(target: str) -> Setter:
+    *parents, leaf = _segments(target)
+    if isinstance(leaf, tuple):
+        raise ValueError(f"an XDM path must end in a field name: {target!r}")
+
+    def put(root: dict, value: Any) -> None:
+        node = root
+        for segment in parents:
+            if isinstance(segment, tuple):
+                name, index = segment
+                items = node.setdefault(name, [])
+                while len(items) <= index:
+                    items.append({})
+                node = items[index]
+            else:
+                node = node.setdefault(segment, {})
+        existing = node.get(leaf)
+        if isinstance(existing, dict) and isinstance(value, dict):
+            for key, extra in value.items():  # identityMap rows merge namespace by namespace
+                existing[key] = existing.get(key, []) + extra
+        else:
+            node[leaf] = value
+
+    return put
+
+
+def _compile(rows: tuple[Row, ...], options: MappingOptions) -> list[tuple]:
+    compiled = []
+    for target, source, converter_name in rows:
+        convert, _schema = converter_named(converter_name)
+        compiled.append((_getter(source), convert, _setter(target)))
+    return compiled
+
+
+def _apply(compiled: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) -> None:
+    for get, convert, put in compiled:
+        value = convert(get(obj), obj, options)
+        if value is not None and value != "" and value != {} and value != []:
+            put(out, value)
+
+
+def _one_primary(identity_map: dict) -> None:
+    """Exactly one identity is primary (aep.md 5.5): promote the first when none is."""
+    rows = [row for items in identity_map.values() for row in items]
+    if rows and not any(row.get("primary") for row in rows):
+        rows[0]["primary"] = True
+
+
+class TableMapper:
+    """Maps one stream's Stripe records to XDM with a compiled table."""
+
+    def __init__(self, table: Table, options: MappingOptions, stream: str | None = None) -> None:
+        self.table = table
+        self.stream = stream or table.stream
+        self.options = options
+        self.is_profile = table.is_profile
+        self.schema = table.schema
+        self._rows = _compile(table.rows, options)
+        self._lists = [
+            (_setter(target), _getter(source), _compile(rows, options))
+            for target, source, rows in table.lists
+        ]
+        self._tenant_rows = _compile(table.tenant_rows, options)
+        self._tenant_consumed = {source.split(".")[0] for _, source, _ in table.tenant_rows}
+        self._tenant_consumed |= {"id", "object", "livemode"}
+        self._tenant_root = f"_{options.tenant_id}"
+
+    def map(self, record: Mapping[str, Any]) -> dict:
+        """One Stripe object (as the tap emitted it) -> one XDM record in Platform form."""
+        xdm: dict[str, Any] = {}
+        _apply(self._rows, record, xdm, self.options)
+        for put, get, rows in self._lists:
+            items = []
+            elements = get(record)
+            for element in elements if isinstance(elements, list) else ():
+                mapped: dict[str, Any] = {}
+                _apply(rows, element, mapped, self.options)
+                if mapped:
+                    items.append(mapped)
+            if items:
+                put(xdm, items)
+        identity_map = xdm.get("identityMap")
+        if identity_map:
+            _one_primary(identity_map)
+        xdm["_id"] = record_id(self.stream, record.get("id"), record)
+        xdm[self._tenant_root] = {"stripe": self._tenant(record)}
+        return xdm
+
+    def _tenant(self, record: Mapping[str, Any]) -> dict:
+        rest = {k: v for k, v in record.items() if k not in self._tenant_consumed}
+        detail = tenant_value(rest) or {}
+        _apply(self._tenant_rows, record, detail, self.options)
+        stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
+        if record.get("id"):
+            stripe["id"] = str(record["id"])
+        if isinstance(record.get("livemode"), bool):
+            stripe["livemode"] = record["livemode"]
+        deleted_at = record.get("_sdc_deleted_at")
+        if deleted_at:
+            stripe["deleted"] = True
+            stripe["deletedAt"] = to_rfc3339(deleted_at)
+        if detail:
+            stripe[self.table.object_key] = detail
+        return stripe
+
+    def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
+        """Schema of `_<tenant>` for this mapping, derived from the stream's Singer schema."""
+        properties = {
+            key: sub
+            for key, sub in singer_schema.get("properties", {}).items()
+            if key not in self._tenant_consumed
+        }
+        detail = tenant_schema({"type": "object", "properties": properties})
+        detail.setdefault("properties", {})
+        detail["additionalProperties"] = False
+        for target, _source, converter_name in self.table.tenant_rows:
+            _convert, produced = converter_named(converter_name)
+            node = detail
+            *parents, leaf = target.split(".")
+            for name in parents:
+                node = node["properties"].setdefault(
+                    name, {"type": "object", "properties": {}, "additionalProperties": False}
+                )
+            node["properties"][leaf] = produced
+        stripe = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "objectType": {"type": "string"},
+                "id": {"type": "string"},
+                "livemode": {"type": "boolean"},
+                "deleted": {"type": "boolean"},
+                "deletedAt": {"type": "string", "format": "date-time"},
+                self.table.object_key: detail,
+            },
+        }
+        return {"type": "object", "additionalProperties": False, "properties": {"stripe": stripe}}

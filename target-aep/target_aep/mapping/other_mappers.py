@@ -1,0 +1,77 @@
+"""Mappings that are not Stripe-to-XDM tables: Adobe's Stripe-source layout, and passthrough."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from target_aep.conversions import camel_case, record_id
+from target_aep.mapping.tenant import tenant_schema, tenant_value
+
+
+class CompatMapper:
+    """`mapping_mode: compat`: the layout of Adobe's own Stripe source (aep.md 6.7).
+
+    Every Stripe field as is under `_<tenant>.<resource>_data.<stripe field>`: snake_case names,
+    raw minor units and epoch seconds, no standard XDM fields, no identity. Only `_id` is added
+    (deterministic, like every other mapping) so re-sends stay idempotent; nulls are dropped
+    because Platform rejects them.
+    """
+
+    schema = "record.json"
+    is_profile = False
+
+    def __init__(self, stream: str, tenant_id: str) -> None:
+        self.stream = stream
+        self._root = f"_{tenant_id}"
+        self._branch = f"{stream}_data"
+
+    def map(self, record: Mapping[str, Any]) -> dict:
+        """One Stripe object -> `{_id, _<tenant>: {<resource>_data: raw fields}}`."""
+        raw = tenant_value(dict(record), camel=False) or {}
+        return {
+            "_id": record_id(self.stream, record.get("id"), record),
+            self._root: {self._branch: raw},
+        }
+
+    def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
+        """Schema of `_<tenant>`: the stream's Singer schema with raw names and values."""
+        branch = tenant_schema({"type": "object", **dict(singer_schema)}, camel=False)
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {self._branch: branch},
+        }
+
+
+class GenericMapper:
+    """`streams.<name>.mapping: generic`: any record kept whole under `_<tenant>.<stream>`.
+
+    For streams that are not Stripe objects (or not yet mapped): the record class with a
+    deterministic `_id` and every field camelCased in the tenant area, nothing lost.
+    """
+
+    schema = "record.json"
+    is_profile = False
+
+    def __init__(self, stream: str, tenant_id: str) -> None:
+        self.stream = stream
+        self._root = f"_{tenant_id}"
+        self._branch = camel_case(stream)
+
+    def map(self, record: Mapping[str, Any]) -> dict:
+        """Any record -> `{_id, _<tenant>: {<stream>: camelCased fields}}`."""
+        xdm: dict[str, Any] = {"_id": record_id(self.stream, record.get("id"), record)}
+        kept = tenant_value(dict(record))
+        if kept:
+            xdm[self._root] = {self._branch: kept}
+        return xdm
+
+    def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
+        """Schema of `_<tenant>`: the stream's Singer schema, camelCased and closed."""
+        branch = tenant_schema({"type": "object", **dict(singer_schema)})
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {self._branch: branch},
+        }

@@ -1,0 +1,31 @@
+"""balance_transactions -> XDM ExperienceEvent, no person (aep.md 7.3, "Balance transaction").
+
+Nothing in XDM models fees/net, so the money lives in the tenant area: major units under
+Stripe's names, the raw integers as `*Minor`. The dataset is not meant for Profile.
+"""
+
+from target_aep.mapping.engine import Table
+
+# fmt: off
+TABLE = Table(
+    stream="balance_transactions",
+    object_key="balanceTransaction",
+    schema="experience_event_commerce.json",
+    is_profile=False,
+    rows=(
+        # XDM path     Stripe path   converter
+        ("timestamp",  "created",    "timestamp"),
+        ("eventType",  "type",       "event_type(stripe.balance_transaction.)"),
+    ),
+    tenant_rows=(
+        # path under _<tenant>.stripe.balanceTransaction   Stripe path   converter
+        ("amount",                                         "amount",     "money"),
+        ("amountMinor",                                    "amount",     "integer"),
+        ("fee",                                            "fee",        "money"),
+        ("feeMinor",                                       "fee",        "integer"),
+        ("net",                                            "net",        "money"),
+        ("netMinor",                                       "net",        "integer"),
+        ("currency",                                       "currency",   "currency"),
+    ),
+)
+# fmt: on

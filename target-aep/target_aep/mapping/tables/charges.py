@@ -1,0 +1,45 @@
+# ruff: noqa: E501  (aligned columns make the table checkable field by field)
+"""charges -> XDM ExperienceEvent + Commerce Details + IdentityMap (aep.md 7.3, "Charge")."""
+
+from target_aep.mapping.engine import Table
+
+_BILLING = "billing_details.address."
+_SHIPPING = "shipping.address."
+
+# fmt: off
+TABLE = Table(
+    stream="charges",
+    object_key="charge",
+    schema="experience_event_commerce.json",
+    is_profile=False,
+    rows=(
+        # XDM path (Platform form)                     Stripe path                     converter
+        ("timestamp",                                  "created",                      "timestamp"),
+        ("eventType",                                  "*",                            "charge_event_type"),
+        ("commerce.purchases.value",                   "*",                            "purchase_measure"),
+        ("commerce.order.purchaseID",                  "payment_intent|id",            "text"),
+        ("commerce.order.priceTotal",                  "amount",                       "money"),
+        ("commerce.order.currencyCode",                "currency",                     "currency"),
+        ("commerce.order.refundTotal",                 "amount_refunded",              "money_if_positive"),
+        ("commerce.order.createdDate",                 "created",                      "timestamp"),
+        ("commerce.order.payments[0].transactionID",   "id",                           "text"),
+        ("commerce.order.payments[0].paymentAmount",   "*",                            "captured_amount"),
+        ("commerce.order.payments[0].paymentType",     "payment_method_details",       "payment_type"),
+        ("commerce.order.payments[0].currencyCode",    "currency",                     "currency"),
+        ("commerce.billing.address.street1",           _BILLING + "line1",             "text"),
+        ("commerce.billing.address.street2",           _BILLING + "line2",             "text"),
+        ("commerce.billing.address.city",              _BILLING + "city",              "text"),
+        ("commerce.billing.address.postalCode",        _BILLING + "postal_code",       "text"),
+        ("commerce.billing.address.state",             _BILLING + "state",             "text"),
+        ("commerce.billing.address.countryCode",       _BILLING + "country",           "country"),
+        ("commerce.shipping.address.street1",          _SHIPPING + "line1",            "text"),
+        ("commerce.shipping.address.street2",          _SHIPPING + "line2",            "text"),
+        ("commerce.shipping.address.city",             _SHIPPING + "city",             "text"),
+        ("commerce.shipping.address.postalCode",       _SHIPPING + "postal_code",      "text"),
+        ("commerce.shipping.address.state",            _SHIPPING + "state",            "text"),
+        ("commerce.shipping.address.countryCode",      _SHIPPING + "country",          "country"),
+        ("identityMap",                                "customer",                     "customer_identity"),
+        ("identityMap",                     "billing_details.email|receipt_email",     "email_identity"),
+    ),
+)
+# fmt: on

@@ -1,0 +1,30 @@
+# ruff: noqa: E501  (aligned columns make the table checkable field by field)
+"""refunds -> XDM ExperienceEvent + Commerce Details (aep.md 7.3, "Refund").
+
+Stripe's `reason` (duplicate, fraudulent, ...) does not fit XDM's strict `refundReason` enum
+(return | price_adjustment), so it stays in the tenant area with everything else.
+"""
+
+from target_aep.mapping.engine import Table
+
+# fmt: off
+TABLE = Table(
+    stream="refunds",
+    object_key="refund",
+    schema="experience_event_commerce.json",
+    is_profile=False,
+    rows=(
+        # XDM path (Platform form)                      Stripe path              converter
+        ("timestamp",                                   "created",               "timestamp"),
+        ("eventType",                                   "status",                "event_type(stripe.refund.)"),
+        ("commerce.order.purchaseID",                   "payment_intent|charge", "text"),
+        ("commerce.order.refundTotal",                  "amount",                "money"),
+        ("commerce.order.currencyCode",                 "currency",              "currency"),
+        ("commerce.order.refunds[0].transactionID",     "id",                    "text"),
+        ("commerce.order.refunds[0].refundAmount",      "amount",                "money"),
+        ("commerce.order.refunds[0].refundPaymentType", "*",                     "refund_payment_type"),
+        ("commerce.order.refunds[0].currencyCode",      "currency",              "currency"),
+        ("identityMap",                                 "charge",                "charge_customer_identity"),
+    ),
+)
+# fmt: on

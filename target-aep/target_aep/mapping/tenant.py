@@ -1,0 +1,136 @@
+"""The tenant area: every Stripe field kept under `_<tenant>.stripe.<object>`, camelCase.
+
+Two halves of one rule live here so they cannot drift apart: `tenant_value` turns a Stripe value
+into its tenant form, and `tenant_schema` turns the stream's Singer schema into the Platform-form
+(closed) schema of that same tenant form. Together they keep "nothing lost" checkable: whatever
+the tap declares is carried, and validated, without a hand-written list of Stripe fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from target_aep.conversions import camel_case, to_rfc3339
+
+# Stripe fields holding Unix seconds whose names do not end in `_at` (aep.md 7.1).
+TIMESTAMP_FIELDS = frozenset(
+    {
+        "created",
+        "available_on",
+        "billing_cycle_anchor",
+        "current_period_start",
+        "current_period_end",
+        "start_date",
+        "trial_start",
+        "trial_end",
+        "cancel_at",
+        "canceled_at",
+        "ended_at",
+        "arrival_date",
+        "date",
+    }
+)
+
+# Maps of user keys: keys kept verbatim, values as strings (XDM map of strings, aep.md 7.2).
+MAP_FIELDS = frozenset({"metadata"})
+
+
+def is_timestamp_field(name: str) -> bool:
+    """True for Stripe fields carrying Unix seconds (converted to RFC 3339 in the tenant area)."""
+    return name in TIMESTAMP_FIELDS or name.endswith("_at")
+
+
+def _is_singer_metadata(name: str) -> bool:
+    return name.startswith("_sdc_")
+
+
+def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
+    """A Stripe value in tenant form; None when nothing is left (nulls and empties dropped).
+
+    `camel=False` keeps Stripe's snake_case names and raw values (the compat layout).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        if name in MAP_FIELDS:
+            kept_map = {str(k): str(v) for k, v in value.items() if v is not None and v != ""}
+            return kept_map or None
+        kept = {}
+        for key, item in value.items():
+            if _is_singer_metadata(key):
+                continue
+            converted = tenant_value(item, key, camel)
+            if converted is not None:
+                kept[camel_case(key) if camel else key] = converted
+        return kept or None
+    if isinstance(value, list):
+        items = [tenant_value(item, name, camel) for item in value]
+        kept_items = [item for item in items if item is not None]
+        return kept_items or None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (dt.datetime, dt.date)):
+        if camel:
+            return to_rfc3339(value)
+        return int(dt.datetime.fromisoformat(to_rfc3339(value).replace("Z", "+00:00")).timestamp())
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if camel and isinstance(value, (int, float)) and is_timestamp_field(name):
+        return to_rfc3339(value)
+    return value
+
+
+def _types_of(schema: dict) -> list[str]:
+    declared = schema.get("type")
+    if declared is None:
+        return []
+    types = [declared] if isinstance(declared, str) else list(declared)
+    return [t for t in types if t != "null"]
+
+
+def tenant_schema(schema: dict, name: str = "", camel: bool = True) -> dict:
+    """The Platform-form schema of `tenant_value(value)` for values valid against `schema`.
+
+    Objects with properties are closed; objects without are maps; `anyOf`/`oneOf` alternatives
+    (Stripe's expandable fields: an id or the object) stay alternatives; nullability disappears
+    because nulls are never sent.
+    """
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            options = [tenant_schema(option, name, camel) for option in schema[combinator]]
+            options = [option for option in options if option.get("type") != "null"]
+            if len(options) == 1:
+                return options[0]
+            return {"anyOf": options} if options else {}
+    types = _types_of(schema)
+    if "object" in types or "properties" in schema:
+        if name in MAP_FIELDS:
+            return {"type": "object", "additionalProperties": {"type": "string"}}
+        properties = schema.get("properties")
+        if properties:
+            converted = {
+                (camel_case(key) if camel else key): tenant_schema(sub, key, camel)
+                for key, sub in properties.items()
+                if not _is_singer_metadata(key)
+            }
+            return {"type": "object", "properties": converted, "additionalProperties": False}
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            return {"type": "object", "additionalProperties": tenant_schema(extra, "", camel)}
+        return {"type": "object"}
+    if "array" in types:
+        items = schema.get("items")
+        return {"type": "array", "items": tenant_schema(items, name, camel) if items else {}}
+    fmt = schema.get("format")
+    if fmt in ("date-time", "date"):
+        if camel:
+            return {"type": "string", "format": "date-time"}
+        return {"type": "integer"}
+    if camel and is_timestamp_field(name) and set(types) & {"integer", "number"}:
+        return {"type": "string", "format": "date-time"}
+    if len(types) == 1:
+        # Stripe's enums grow over time; Platform's tenant strings would not enforce them either.
+        return {"type": types[0]}
+    return {"type": types} if types else {}
