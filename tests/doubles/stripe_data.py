@@ -1,0 +1,658 @@
+"""Realistic Stripe objects for the local API double and for tests.
+
+Every factory starts from the real example object in `../shared/stripe-examples/<name>.json`
+(deep-copied, every field kept) so schema tests see Stripe's real shapes; only ids, timestamps,
+amounts, currency, status, links and metadata are varied. When the shared folder is absent, small
+built-in templates stand in (see BUILTIN_NOTE) so the double still runs from a bare clone.
+
+`seed_objects` builds a whole consistent data set: charges point at seeded customers, refunds at
+seeded charges, balance transactions at both, subscription items at seeded prices.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import functools
+import json
+import os
+import random
+import string
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("STRIPE_XDM_SHARED", REPO_ROOT.parent / "shared"))
+EXAMPLES_DIR = SHARED / "stripe-examples"
+
+BUILTIN_NOTE = (
+    "built-in minimal template: ../shared/stripe-examples is absent, so objects carry only "
+    "a subset of Stripe's fields"
+)
+
+# Resource list name (URL path segment) -> object name (`object` field, example file name).
+OBJECT_OF = {
+    "charges": "charge",
+    "subscriptions": "subscription",
+    "refunds": "refund",
+    "balance_transactions": "balance_transaction",
+    "customers": "customer",
+    "prices": "price",
+}
+
+CURRENCIES = ("usd", "eur", "gbp", "jpy")
+CURRENCY_WEIGHTS = (6, 2, 1, 1)
+ZERO_DECIMAL = frozenset({"jpy", "krw", "vnd", "clp", "xof", "xaf"})
+
+SUBSCRIPTION_STATUSES = (
+    "active",
+    "trialing",
+    "past_due",
+    "unpaid",
+    "canceled",
+    "incomplete",
+    "incomplete_expired",
+    "paused",
+)
+SUBSCRIPTION_STATUS_WEIGHTS = (10, 2, 1, 1, 3, 1, 1, 1)
+
+DAY = 86_400
+_ID_ALPHABET = string.ascii_letters + string.digits
+_NAMES = ("Jenny Rosen", "Ada Okafor", "Kenji Sato", "Lena Vogel", "Marta Silva", "Omar Haddad")
+
+_BUILTIN: dict[str, dict[str, Any]] = {
+    "charge": {
+        "id": "ch_builtin",
+        "object": "charge",
+        "amount": 1099,
+        "amount_captured": 1099,
+        "amount_refunded": 0,
+        "balance_transaction": None,
+        "billing_details": {"email": None, "name": None},
+        "captured": True,
+        "created": 0,
+        "currency": "usd",
+        "customer": None,
+        "description": None,
+        "failure_code": None,
+        "failure_message": None,
+        "livemode": False,
+        "metadata": {},
+        "outcome": {"type": "authorized", "risk_level": "normal"},
+        "paid": True,
+        "payment_intent": None,
+        "payment_method": None,
+        "refunded": False,
+        "status": "succeeded",
+    },
+    "subscription": {
+        "id": "sub_builtin",
+        "object": "subscription",
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": "charge_automatically",
+        "created": 0,
+        "currency": "usd",
+        "customer": None,
+        "ended_at": None,
+        "items": {"object": "list", "data": [], "has_more": False, "url": ""},
+        "livemode": False,
+        "metadata": {},
+        "start_date": 0,
+        "status": "active",
+        "test_clock": None,
+        "trial_end": None,
+        "trial_start": None,
+    },
+    "refund": {
+        "id": "re_builtin",
+        "object": "refund",
+        "amount": 100,
+        "balance_transaction": None,
+        "charge": None,
+        "created": 0,
+        "currency": "usd",
+        "metadata": {},
+        "payment_intent": None,
+        "reason": None,
+        "status": "succeeded",
+    },
+    "balance_transaction": {
+        "id": "txn_builtin",
+        "object": "balance_transaction",
+        "amount": 100,
+        "available_on": 0,
+        "created": 0,
+        "currency": "usd",
+        "description": None,
+        "exchange_rate": None,
+        "fee": 0,
+        "fee_details": [],
+        "net": 100,
+        "reporting_category": "charge",
+        "source": None,
+        "status": "available",
+        "type": "charge",
+    },
+    "customer": {
+        "id": "cus_builtin",
+        "object": "customer",
+        "balance": 0,
+        "created": 0,
+        "currency": None,
+        "email": None,
+        "livemode": False,
+        "metadata": {},
+        "name": None,
+        "test_clock": None,
+    },
+    "price": {
+        "id": "price_builtin",
+        "object": "price",
+        "active": True,
+        "billing_scheme": "per_unit",
+        "created": 0,
+        "currency": "usd",
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": {},
+        "nickname": None,
+        "product": "prod_builtin",
+        "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"},
+        "type": "recurring",
+        "unit_amount": 1000,
+        "unit_amount_decimal": "1000",
+    },
+}
+
+
+@functools.cache
+def _load_example(name: str) -> dict[str, Any]:
+    path = EXAMPLES_DIR / f"{name}.json"
+    if path.is_file():
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+    return _BUILTIN[name]
+
+
+def examples_available() -> bool:
+    """True when the real shared examples are used (False: built-in templates, see BUILTIN_NOTE)."""
+    return EXAMPLES_DIR.is_dir()
+
+
+def example(name: str) -> dict[str, Any]:
+    """A fresh deep copy of Stripe's example `name` object (e.g. "charge")."""
+    if name not in _BUILTIN:
+        raise KeyError(f"no Stripe example for {name!r}; known: {sorted(_BUILTIN)}")
+    return copy.deepcopy(_load_example(name))
+
+
+def new_id(rng: random.Random, prefix: str, length: int = 24) -> str:
+    """A Stripe-looking id (`ch_3Mml...`); 24 random base62 characters make collisions moot."""
+    return f"{prefix}_" + "".join(rng.choices(_ID_ALPHABET, k=length))
+
+
+def random_amount(rng: random.Random, currency: str) -> int:
+    """An amount in the currency's minor unit (yen has none, so whole yen)."""
+    if currency in ZERO_DECIMAL:
+        return rng.randrange(100, 50_000, 10)
+    return rng.randrange(50, 250_000)
+
+
+def pick_currency(rng: random.Random) -> str:
+    return rng.choices(CURRENCIES, CURRENCY_WEIGHTS)[0]
+
+
+def _metadata(rng: random.Random) -> dict[str, str]:
+    if rng.random() < 0.5:
+        return {}
+    return {"order_id": str(rng.randrange(10**6, 10**7)), "channel": rng.choice(("web", "app"))}
+
+
+def make_customer(
+    rng: random.Random, created: int, *, email: str | None = None, currency: str | None = None
+) -> dict[str, Any]:
+    customer = example("customer")
+    name = rng.choice(_NAMES)
+    customer.update(
+        id=new_id(rng, "cus", 14),
+        created=created,
+        name=name,
+        email=email or f"{name.split()[0].lower()}.{rng.randrange(10**6)}@example.com",
+        currency=currency,
+        metadata=_metadata(rng),
+    )
+    if "invoice_prefix" in customer:
+        customer["invoice_prefix"] = "".join(
+            rng.choices(string.ascii_uppercase + "0123456789", k=8)
+        )
+    return customer
+
+
+def make_price(
+    rng: random.Random,
+    created: int,
+    *,
+    currency: str = "usd",
+    active: bool = True,
+    recurring: bool = True,
+    product: str | None = None,
+) -> dict[str, Any]:
+    price = example("price")
+    amount = random_amount(rng, currency)
+    price.update(
+        id=new_id(rng, "price"),
+        created=created,
+        currency=currency,
+        active=active,
+        product=product or new_id(rng, "prod", 14),
+        unit_amount=amount,
+        unit_amount_decimal=str(amount),
+        metadata=_metadata(rng),
+        type="recurring" if recurring else "one_time",
+    )
+    if recurring:
+        template = price.get("recurring") or _BUILTIN["price"]["recurring"]
+        price["recurring"] = {**template, "interval": rng.choice(("month", "month", "year"))}
+    else:
+        price["recurring"] = None
+    return price
+
+
+def make_charge(
+    rng: random.Random,
+    created: int,
+    customer_id: str | None = None,
+    currency: str = "usd",
+    *,
+    status: str = "succeeded",
+    billing_email: str | None = None,
+) -> dict[str, Any]:
+    charge = example("charge")
+    amount = random_amount(rng, currency)
+    succeeded = status == "succeeded"
+    charge.update(
+        id=new_id(rng, "ch"),
+        created=created,
+        amount=amount,
+        amount_captured=amount if succeeded else 0,
+        amount_refunded=0,
+        refunded=False,
+        captured=succeeded,
+        paid=succeeded,
+        status=status,
+        currency=currency,
+        customer=customer_id,
+        balance_transaction=new_id(rng, "txn") if succeeded else None,
+        payment_intent=new_id(rng, "pi"),
+        payment_method=new_id(rng, "pm"),
+        metadata=_metadata(rng),
+    )
+    if isinstance(charge.get("billing_details"), dict):
+        charge["billing_details"]["email"] = billing_email
+    if status == "failed":
+        charge.update(failure_code="card_declined", failure_message="Your card was declined.")
+        if isinstance(charge.get("outcome"), dict):
+            charge["outcome"].update(
+                network_status="declined_by_network",
+                reason="generic_decline",
+                seller_message="The bank did not return any further details with this decline.",
+                type="issuer_declined",
+            )
+    return charge
+
+
+def make_refund(
+    rng: random.Random,
+    created: int,
+    charge: dict[str, Any] | None = None,
+    *,
+    amount: int | None = None,
+) -> dict[str, Any]:
+    refund = example("refund")
+    currency = charge["currency"] if charge else "usd"
+    refund.update(
+        id=new_id(rng, "re"),
+        created=created,
+        amount=amount if amount is not None else random_amount(rng, currency),
+        currency=currency,
+        charge=charge["id"] if charge else None,
+        payment_intent=charge.get("payment_intent") if charge else None,
+        balance_transaction=new_id(rng, "txn"),
+        status=rng.choices(("succeeded", "pending", "failed"), (8, 1, 1))[0],
+        metadata=_metadata(rng),
+    )
+    return refund
+
+
+def make_balance_transaction(
+    rng: random.Random,
+    created: int,
+    *,
+    amount: int,
+    currency: str = "usd",
+    kind: str = "charge",
+    source: str | None = None,
+    txn_id: str | None = None,
+) -> dict[str, Any]:
+    txn = example("balance_transaction")
+    fee = max(0, round(abs(amount) * 0.029) + (30 if currency not in ZERO_DECIMAL else 0))
+    fee = fee if kind == "charge" else 0
+    available_on = created + 2 * DAY
+    txn.update(
+        id=txn_id or new_id(rng, "txn"),
+        created=created,
+        available_on=available_on,
+        amount=amount,
+        currency=currency,
+        fee=fee,
+        fee_details=(
+            [
+                {
+                    "amount": fee,
+                    "application": None,
+                    "currency": currency,
+                    "description": "Stripe processing fees",
+                    "type": "stripe_fee",
+                }
+            ]
+            if fee
+            else []
+        ),
+        net=amount - fee,
+        reporting_category=kind,
+        source=source,
+        status=rng.choice(("available", "available", "pending")),
+        type=kind,
+    )
+    return txn
+
+
+def make_subscription_item(
+    rng: random.Random,
+    created: int,
+    subscription_id: str,
+    price: dict[str, Any],
+    period: tuple[int, int],
+) -> dict[str, Any]:
+    """A subscription item; since basil the billing period lives on the item."""
+    template = (_load_example("subscription").get("items") or {}).get("data") or [{}]
+    item = copy.deepcopy(template[0])
+    item.update(
+        id=new_id(rng, "si", 14),
+        object="subscription_item",
+        created=created,
+        metadata={},
+        price=copy.deepcopy(price),
+        quantity=rng.randint(1, 5),
+        subscription=subscription_id,
+        current_period_start=period[0],
+        current_period_end=period[1],
+    )
+    if "plan" in item or not template[0]:
+        item["plan"] = _plan_view(price)
+    item.setdefault("tax_rates", [])
+    return item
+
+
+def _plan_view(price: dict[str, Any]) -> dict[str, Any]:
+    """The legacy `plan` rendering of a recurring price (Stripe still embeds both on items)."""
+    recurring = price.get("recurring") or {}
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price.get("active", True),
+        "aggregate_usage": recurring.get("aggregate_usage"),
+        "amount": price.get("unit_amount"),
+        "amount_decimal": price.get("unit_amount_decimal"),
+        "billing_scheme": price.get("billing_scheme", "per_unit"),
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring.get("interval", "month"),
+        "interval_count": recurring.get("interval_count", 1),
+        "livemode": False,
+        "metadata": price.get("metadata", {}),
+        "nickname": price.get("nickname"),
+        "product": price.get("product"),
+        "tiers_mode": price.get("tiers_mode"),
+        "transform_usage": None,
+        "trial_period_days": recurring.get("trial_period_days"),
+        "usage_type": recurring.get("usage_type", "licensed"),
+    }
+
+
+def make_subscription(
+    rng: random.Random,
+    created: int,
+    customer_id: str | None,
+    prices: list[dict[str, Any]],
+    *,
+    status: str = "active",
+) -> dict[str, Any]:
+    """A subscription with one item per price; `items` holds ALL items (the double truncates)."""
+    sub = example("subscription")
+    sub_id = new_id(rng, "sub")
+    interval = ((prices[0].get("recurring") or {}).get("interval") if prices else None) or "month"
+    length = 365 * DAY if interval == "year" else 30 * DAY
+    period = (created, created + length)
+    items = [make_subscription_item(rng, created + 1, sub_id, p, period) for p in prices]
+    sub.update(
+        id=sub_id,
+        created=created,
+        start_date=created,
+        billing_cycle_anchor=created,
+        currency=prices[0]["currency"] if prices else "usd",
+        customer=customer_id,
+        status=status,
+        metadata=_metadata(rng),
+        latest_invoice=new_id(rng, "in"),
+        quantity=items[0]["quantity"] if len(items) == 1 else None,
+        items={
+            "object": "list",
+            "data": items,
+            "has_more": False,
+            "total_count": len(items),
+            "url": f"/v1/subscription_items?subscription={sub_id}",
+        },
+    )
+    if "current_period_start" in sub:
+        sub["current_period_start"], sub["current_period_end"] = period
+    if status in ("canceled", "incomplete_expired"):
+        ended = created + rng.randrange(DAY, 20 * DAY)
+        sub.update(canceled_at=ended, ended_at=ended)
+        if isinstance(sub.get("cancellation_details"), dict):
+            sub["cancellation_details"]["reason"] = (
+                "cancellation_requested" if status == "canceled" else "payment_failed"
+            )
+    if status == "trialing":
+        sub.update(trial_start=created, trial_end=created + 14 * DAY)
+    if status == "paused":
+        sub["pause_collection"] = {"behavior": "void", "resumes_at": None}
+    return sub
+
+
+class _CreatedSpread:
+    """Timestamps in [start, end) drawn from few distinct seconds, so many objects share one."""
+
+    def __init__(self, rng: random.Random, start: int, end: int, count: int) -> None:
+        if end <= start:
+            raise ValueError(f"seed window is empty: start={start} end={end}")
+        distinct = max(1, min(end - start, count // 3 or 1))
+        self._rng = rng
+        self._seconds = [rng.randrange(start, end) for _ in range(distinct)]
+
+    def draw(self, count: int) -> list[int]:
+        return sorted(self._rng.choice(self._seconds) for _ in range(count))
+
+
+class _OlderPicker:
+    """Picks a random object created no later than a given second (any object when none is)."""
+
+    def __init__(self, objs: list[dict[str, Any]], rng: random.Random) -> None:
+        self._objs = sorted(objs, key=lambda o: o["created"])
+        self._keys = [o["created"] for o in self._objs]
+        self._rng = rng
+
+    def __bool__(self) -> bool:
+        return bool(self._objs)
+
+    def pick(self, created: int) -> dict[str, Any]:
+        upto = bisect.bisect_right(self._keys, created) or len(self._objs)
+        return self._objs[self._rng.randrange(upto)]
+
+
+def seed_objects(
+    counts: dict[str, int], *, start: int, end: int, seed: int = 0
+) -> dict[str, list[dict[str, Any]]]:
+    """A consistent data set: `counts` objects per resource, `created` spread over [start, end).
+
+    Guarantees (when the counts allow): every subscription status incl. canceled; some
+    subscriptions with more than 10 items; inactive and one-time prices; several currencies
+    including jpy; charges linked to customers created before them; refunds and balance
+    transactions linked to seeded charges.
+    """
+    unknown = set(counts) - set(OBJECT_OF)
+    if unknown:
+        raise ValueError(
+            f"cannot seed unknown resources {sorted(unknown)}; known: {sorted(OBJECT_OF)}"
+        )
+    rng = random.Random(seed)
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in counts}
+
+    def spread(name: str) -> list[int]:
+        n = counts.get(name, 0)
+        return _CreatedSpread(rng, start, end, n).draw(n) if n > 0 else []
+
+    customers = [make_customer(rng, c, currency=pick_currency(rng)) for c in spread("customers")]
+    for i, customer in enumerate(customers):
+        if i % 5 == 4:  # a few share an email (Stripe allows it; the email filter must return all)
+            customer["email"] = customers[i - 1]["email"]
+    if "customers" in counts:
+        out["customers"] = customers
+    older_customer = _OlderPicker(customers, rng)
+
+    prices: list[dict[str, Any]] = []
+    for i, created in enumerate(spread("prices")):
+        currency = CURRENCIES[i % len(CURRENCIES)]
+        prices.append(
+            make_price(rng, created, currency=currency, active=i % 6 != 5, recurring=i % 7 != 6)
+        )
+    if "prices" in counts:
+        out["prices"] = prices
+
+    subscriptions = []
+    for i, created in enumerate(spread("subscriptions")):
+        if i < len(SUBSCRIPTION_STATUSES):
+            status = SUBSCRIPTION_STATUSES[i]
+        else:
+            status = rng.choices(SUBSCRIPTION_STATUSES, SUBSCRIPTION_STATUS_WEIGHTS)[0]
+        n_items = rng.randint(11, 14) if i % 6 == 1 else rng.choice((1, 1, 1, 2, 3))
+        currency = pick_currency(rng)
+        pool = [p for p in prices if p["currency"] == currency and p["type"] == "recurring"]
+        rng.shuffle(pool)
+        chosen = pool[:n_items]
+        while len(chosen) < n_items:  # not enough seeded prices: embed fresh ones (not listed)
+            chosen.append(make_price(rng, created, currency=currency))
+        customer_id = older_customer.pick(created)["id"] if older_customer else None
+        subscriptions.append(make_subscription(rng, created, customer_id, chosen, status=status))
+    if "subscriptions" in counts:
+        out["subscriptions"] = subscriptions
+
+    charges = []
+    for i, created in enumerate(spread("charges")):
+        customer = older_customer.pick(created) if older_customer and i % 4 else None
+        status = rng.choices(("succeeded", "failed", "pending"), (17, 2, 1))[0]
+        currency = (customer or {}).get("currency") or pick_currency(rng)
+        charges.append(
+            make_charge(
+                rng,
+                created,
+                customer["id"] if customer else None,
+                currency,
+                status=status,
+                billing_email=customer["email"] if customer else None,
+            )
+        )
+    if "charges" in counts:
+        out["charges"] = charges
+
+    older_charge = _OlderPicker([c for c in charges if c["status"] == "succeeded"], rng)
+    refunds = []
+    for created in spread("refunds"):
+        charge = older_charge.pick(created) if older_charge else None
+        if charge is not None and charge["amount_refunded"] >= charge["amount"]:
+            charge = None
+        if charge is not None:
+            amount = rng.randint(1, charge["amount"] - charge["amount_refunded"])
+            refund = make_refund(rng, max(created, charge["created"]), charge, amount=amount)
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        else:
+            refund = make_refund(rng, created)
+        refunds.append(refund)
+    refunds.sort(key=lambda r: r["created"])
+    if "refunds" in counts:
+        out["refunds"] = refunds
+
+    out_txns = _balance_transactions(
+        rng, counts.get("balance_transactions", 0), charges, refunds, spread
+    )
+    if "balance_transactions" in counts:
+        out["balance_transactions"] = out_txns
+    return out
+
+
+def _balance_transactions(
+    rng: random.Random,
+    count: int,
+    charges: Iterable[dict[str, Any]],
+    refunds: Iterable[dict[str, Any]],
+    spread: Any,
+) -> list[dict[str, Any]]:
+    """Balance transactions: first those of seeded charges/refunds (ids match), then payouts."""
+    txns: list[dict[str, Any]] = []
+    for charge in charges:
+        if len(txns) >= count:
+            break
+        if charge["balance_transaction"]:
+            txns.append(
+                make_balance_transaction(
+                    rng,
+                    charge["created"],
+                    amount=charge["amount"],
+                    currency=charge["currency"],
+                    kind="charge",
+                    source=charge["id"],
+                    txn_id=charge["balance_transaction"],
+                )
+            )
+    for refund in refunds:
+        if len(txns) >= count:
+            break
+        txns.append(
+            make_balance_transaction(
+                rng,
+                refund["created"],
+                amount=-refund["amount"],
+                currency=refund["currency"],
+                kind="refund",
+                source=refund["id"],
+                txn_id=refund["balance_transaction"],
+            )
+        )
+    rest = count - len(txns)
+    if rest > 0:
+        for created in spread("balance_transactions")[:rest]:
+            kind = rng.choice(("payout", "adjustment", "transfer", "stripe_fee"))
+            currency = pick_currency(rng)
+            amount = -random_amount(rng, currency)
+            source = new_id(rng, {"payout": "po", "transfer": "tr"}.get(kind, "adj"))
+            txns.append(
+                make_balance_transaction(
+                    rng, created, amount=amount, currency=currency, kind=kind, source=source
+                )
+            )
+    txns.sort(key=lambda t: t["created"])
+    return txns
