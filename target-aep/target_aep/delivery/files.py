@@ -1,0 +1,241 @@
+"""`destination: files`: AEP batch-ingestion-ready JSON Lines on disk, no credentials needed.
+
+Layout under `output_dir`: one folder per dataset (its `dataset_id`, else the stream name)
+holding `part-<run>-<seq>.json` files (one XDM record per line: AEP's `inputFormat.format: json`
+with `isMultiLineJson: false`, aep.md 3) and `manifest.json` listing every file with its record
+count. Files are rotated by record count and size (AEP's simple upload takes files <= 256 MB).
+
+Durability, which is what lets STATE move: a file is written under a temporary dot-name in the
+same folder, fsynced, then renamed; the folder is fsynced; the manifest is replaced the same
+way. `send` returns only after that, so no reader ever sees a partial file and a file listed in
+the manifest is complete. A crash leaves at most a stray temporary file, removed on next start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRecord, Rejection
+
+DEFAULT_MAX_RECORDS_PER_FILE = 100_000
+DEFAULT_MAX_BYTES_PER_FILE = 128 * 1024 * 1024
+MANIFEST_NAME = "manifest.json"
+_TEMP_PREFIX = ".tmp-"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def encode_line(xdm: dict) -> bytes:
+    """One XDM record as one line of JSON (UTF-8, compact)."""
+    text = json.dumps(xdm, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    return text.encode("utf-8") + b"\n"
+
+
+def fsync_directory(folder: Path) -> None:
+    """Persist a rename: the directory entry itself must reach the disk."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `path` so readers see the old content or the new, never a part (temp+fsync+rename)."""
+    temp = path.with_name(f"{_TEMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
+    with temp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    fsync_directory(path.parent)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One finished data file, as the manifest lists it."""
+
+    name: str
+    records: int
+    bytes: int
+    created_at: str
+
+
+def write_rotated_files(
+    folder: Path,
+    lines: Iterable[bytes],
+    name_for: Any,
+    *,
+    max_records: int,
+    max_bytes: int,
+) -> list[FileEntry]:
+    """Write encoded lines into atomically published files of bounded records and bytes.
+
+    `name_for()` gives the next file name. Reusable by any destination that needs AEP-ready
+    files (the batch destination uploads the same files).
+    """
+    entries: list[FileEntry] = []
+    handle = None
+    temp = final = None
+    count = size = 0
+
+    def publish() -> None:
+        assert handle is not None
+        assert temp is not None
+        assert final is not None
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+        os.replace(temp, final)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        entries.append(FileEntry(final.name, count, size, stamp))
+
+    try:
+        for line in lines:
+            if handle is not None and (count >= max_records or size + len(line) > max_bytes):
+                publish()
+                handle = None
+            if handle is None:
+                final = folder / name_for()
+                temp = folder / f"{_TEMP_PREFIX}{final.name}"
+                handle = temp.open("wb")
+                count = size = 0
+            handle.write(line)
+            count += 1
+            size += len(line)
+        if handle is not None:
+            publish()
+            handle = None
+    finally:
+        if handle is not None:  # failed mid-file: nothing partial stays visible
+            handle.close()
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+    if entries:
+        fsync_directory(folder)
+    return entries
+
+
+class _DatasetFolder:
+    """One dataset's folder: its manifest and the sequence of its files in this run."""
+
+    def __init__(self, folder: Path, dataset: Dataset, run_id: str) -> None:
+        self.folder = folder
+        self.dataset = dataset
+        self.run_id = run_id
+        self.sequence = 0
+        self.lock = threading.Lock()
+        folder.mkdir(parents=True, exist_ok=True)
+        for stray in folder.glob(f"{_TEMP_PREFIX}*"):  # left by a run killed mid-write
+            stray.unlink(missing_ok=True)
+        self.manifest = self._read_manifest()
+
+    def _read_manifest(self) -> dict:
+        path = self.folder / MANIFEST_NAME
+        if path.exists():
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise DeliveryError(f"{path} is not valid JSON; fix or move it: {exc}") from exc
+        return {
+            "stream": self.dataset.stream,
+            "dataset_id": self.dataset.dataset_id,
+            "schema_id": self.dataset.schema_id,
+            "format": "json",
+            "isMultiLineJson": False,
+            "files": [],
+            "total_records": 0,
+        }
+
+    def next_name(self) -> str:
+        self.sequence += 1
+        return f"part-{self.run_id}-{self.sequence:05d}.json"
+
+    def record_files(self, entries: Sequence[FileEntry]) -> None:
+        self.manifest["files"].extend(asdict(entry) for entry in entries)
+        self.manifest["total_records"] = sum(f["records"] for f in self.manifest["files"])
+        data = json.dumps(self.manifest, indent=1).encode("utf-8") + b"\n"
+        atomic_write_bytes(self.folder / MANIFEST_NAME, data)
+
+
+class FilesDelivery(Delivery):
+    """Writes each drained batch of a dataset as rotated, atomically published files."""
+
+    def __init__(
+        self,
+        output_dir: str | Path,
+        *,
+        max_records_per_file: int = DEFAULT_MAX_RECORDS_PER_FILE,
+        max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
+    ) -> None:
+        self.output_dir = Path(output_dir)
+        self.max_records = max_records_per_file
+        self.max_bytes = max_bytes_per_file
+        self.run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + (
+            "-" + secrets.token_hex(3)
+        )
+        self._folders: dict[str, _DatasetFolder] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: Any) -> FilesDelivery:
+        """Build from target settings (`output_dir`, `file_max_records`, `file_max_bytes`)."""
+        return cls(
+            config.get("output_dir") or "output",
+            max_records_per_file=int(
+                config.get("file_max_records") or DEFAULT_MAX_RECORDS_PER_FILE
+            ),
+            max_bytes_per_file=int(config.get("file_max_bytes") or DEFAULT_MAX_BYTES_PER_FILE),
+        )
+
+    def folder_for(self, dataset: Dataset) -> Path:
+        """The dataset's folder: its dataset id, else its stream name (made path-safe)."""
+        return self.output_dir / _UNSAFE.sub("_", dataset.dataset_id or dataset.stream)
+
+    def _dataset_folder(self, dataset: Dataset) -> _DatasetFolder:
+        folder = self.folder_for(dataset)
+        with self._lock:
+            state = self._folders.get(str(folder))
+            if state is None:
+                try:
+                    state = _DatasetFolder(folder, dataset, self.run_id)
+                except OSError as exc:
+                    raise DeliveryError(f"output_dir: cannot use {folder}: {exc}") from exc
+                self._folders[str(folder)] = state
+            return state
+
+    def send(self, dataset: Dataset, records: Sequence[MappedRecord]) -> list[Rejection]:
+        """Write `records` to new files; returns after they are renamed into place and listed."""
+        if not records:
+            return []
+        state = self._dataset_folder(dataset)
+        with state.lock:
+            try:
+                entries = write_rotated_files(
+                    state.folder,
+                    (encode_line(record.xdm) for record in records),
+                    state.next_name,
+                    max_records=self.max_records,
+                    max_bytes=self.max_bytes,
+                )
+                state.record_files(entries)
+            except OSError as exc:
+                raise DeliveryError(f"cannot write files under {state.folder}: {exc}") from exc
+        return []

@@ -1,0 +1,127 @@
+"""One record's way through the target: map -> validate -> (dead letter) -> deliver.
+
+The SDK calls `process_record` per record and `process_batch` per drain. Records are mapped
+and validated as they arrive (invalid ones go to the dead-letter file, or stop the run); a drain
+hands the valid ones of this stream's dataset to the destination, dead-letters what it rejects,
+makes the dead letters durable, and only then returns, after which the SDK may emit STATE.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.sinks import BatchSink
+
+from target_aep.delivery.base import Dataset, MappedRecord
+from target_aep.mapping import mapper_for
+from target_aep.settings import check_stream_settings
+
+if TYPE_CHECKING:
+    from target_aep.target import TargetAep
+
+
+class InvalidXdmRecordError(Exception):
+    """`on_invalid_record: fail` and a record could not be mapped or is invalid XDM."""
+
+
+class AepSink(BatchSink):
+    """One Singer stream -> one AEP dataset."""
+
+    MAX_SIZE_DEFAULT = 10_000  # `batch_size_rows` overrides (never shadow `max_size`)
+
+    def __init__(
+        self,
+        target: TargetAep,
+        stream_name: str,
+        schema: dict,
+        key_properties: Any,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        check_stream_settings(target.config, stream_name)
+        self.aep = target
+        self.mapper = mapper_for(stream_name, target.config, target.mapping_options)
+        settings = (target.config.get("streams") or {}).get(stream_name) or {}
+        self.dataset = Dataset(
+            stream=stream_name,
+            dataset_id=settings.get("dataset_id"),
+            schema_id=settings.get("schema_id"),
+            flow_id=settings.get("flow_id"),
+            is_profile=self.mapper.is_profile,
+        )
+        self.validator = target.validator_for(stream_name, self.mapper, self.schema)
+        self._fail_on_invalid = target.config.get("on_invalid_record") == "fail"
+
+    @property
+    def include_sdc_metadata_properties(self) -> bool:
+        """Keep `_sdc_deleted_at` (deletes from change capture); other `_sdc_*` are ignored."""
+        return True
+
+    def get_validator(self) -> None:
+        """No SDK validation of the Stripe-shaped input: the mapped XDM is what gets validated."""
+        return
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Map and validate one record; keep it for the drain or dead-letter it."""
+        source_id = record.get("id")
+        source_id = None if source_id is None else str(source_id)
+        try:
+            xdm = self.mapper.map(record)
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+            self._reject(
+                source_id,
+                f"mapping failed: {type(exc).__name__}: {exc}",
+                errors=[{"path": "", "message": str(exc), "keyword": "mapping"}],
+                source=record,
+            )
+            return
+        errors = self.validator.errors(xdm)
+        if errors:
+            self._reject(
+                source_id,
+                f"invalid XDM for {self.validator.source}",
+                errors=[error.as_dict() for error in errors],
+                record=xdm,
+            )
+            return
+        context.setdefault("records", []).append(MappedRecord(self.stream_name, source_id, xdm))
+
+    def _reject(
+        self,
+        source_id: str | None,
+        reason: str,
+        *,
+        errors: list[dict],
+        record: dict | None = None,
+        source: dict | None = None,
+    ) -> None:
+        if self._fail_on_invalid:
+            first = errors[0] if errors else {}
+            raise InvalidXdmRecordError(
+                f"stream {self.stream_name!r} record {source_id!r}: {reason}; "
+                f"{len(errors)} error(s), first at {first.get('path')!r}: {first.get('message')} "
+                "(on_invalid_record is 'fail'; set it to 'dead_letter' to go on)"
+            )
+        self.aep.dead_letters.write(
+            stream=self.stream_name,
+            source_id=source_id,
+            reason=reason,
+            errors=errors,
+            record=record,
+            source=source,
+        )
+
+    def process_batch(self, context: dict) -> None:
+        """Deliver this drain's valid records; returns only when they are placed or rejected."""
+        records = context.get("records") or []
+        if records:
+            rejections = self.aep.delivery.send(self.dataset, records)
+            for rejection in rejections:
+                self.aep.dead_letters.write(
+                    stream=rejection.record.stream,
+                    source_id=rejection.record.source_id,
+                    reason="rejected by the destination",
+                    errors=list(rejection.reasons),
+                    record=rejection.record.xdm,
+                )
+        self.aep.dead_letters.flush()
+        context["records"] = []

@@ -1,0 +1,108 @@
+"""target-aep: Stripe records (from tap-stripe-xdm or any Stripe tap) -> XDM -> AEP.
+
+The target owns what every stream shares: the settings, the destination, the dead-letter file,
+the tenant id and the dataset schemas (Schema Registry, file or built-in). Sinks (`sink.py`) do
+the per-record work.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Target
+from singer_sdk.exceptions import ConfigValidationError
+
+from target_aep.deadletter import DeadLetterWriter
+from target_aep.delivery import Delivery, build_delivery
+from target_aep.mapping import Mapper
+from target_aep.mapping.converters import MappingOptions
+from target_aep.settings import (
+    CONFIG_SCHEMA,
+    check_settings,
+    dead_letter_path,
+    has_adobe_credentials,
+)
+from target_aep.sink import AepSink
+from target_aep.validation import (
+    RecordValidator,
+    builtin_schema,
+    schema_from_file,
+    with_tenant,
+)
+
+
+class TargetAep(Target):
+    """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
+
+    name = "target-aep"
+    config_jsonschema = CONFIG_SCHEMA
+    default_sink_class = AepSink
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        check_settings(self.config)
+        self._lock = threading.Lock()
+        self.dead_letters = DeadLetterWriter(dead_letter_path(self.config))
+        try:
+            self.delivery: Delivery = build_delivery(self.config)
+        except ValueError as exc:  # the delivery's own setting checks (they name the setting)
+            raise ConfigValidationError(str(exc), errors=[str(exc)]) from exc
+
+    @cached_property
+    def schema_registry(self) -> Any:
+        """The Schema Registry client, or None without Adobe credentials (imported lazily)."""
+        if not has_adobe_credentials(self.config):
+            return None
+        from target_aep.adobe.schema_registry import SchemaRegistry
+
+        return SchemaRegistry.from_config(self.config)
+
+    @cached_property
+    def tenant_id(self) -> str:
+        """`tenant_id`, else the org's tenant id from the Schema Registry (`GET /stats`)."""
+        configured = self.config.get("tenant_id")
+        if configured:
+            return configured
+        return self.schema_registry.tenant_id()  # check_settings guarantees credentials here
+
+    @cached_property
+    def mapping_options(self) -> MappingOptions:
+        """What the converters need from the settings."""
+        return MappingOptions(
+            tenant_id=self.tenant_id,
+            identity_namespace=self.config.get("identity_namespace") or "StripeCustomerID",
+        )
+
+    def validator_for(
+        self, stream: str, mapper: Mapper, singer_schema: Mapping[str, Any]
+    ) -> RecordValidator:
+        """The dataset schema of `stream`: registry, then file, then built-in (+ tenant area)."""
+        settings = (self.config.get("streams") or {}).get(stream) or {}
+        schema_id = settings.get("schema_id")
+        with self._lock:
+            if schema_id and self.schema_registry is not None:
+                schema = self.schema_registry.resolved_schema(schema_id)
+                return RecordValidator(schema, f"Schema Registry schema {schema_id}")
+            if settings.get("schema_path"):
+                setting = f"streams.{stream}.schema_path"
+                schema = schema_from_file(settings["schema_path"], setting)
+                return RecordValidator(schema, f"{setting} ({settings['schema_path']})")
+            schema = with_tenant(
+                builtin_schema(mapper.schema), self.tenant_id, mapper.tenant_schema(singer_schema)
+            )
+            return RecordValidator(schema, f"built-in schema {mapper.schema}")
+
+    def process_endofpipe(self) -> None:
+        """Drain everything (STATE follows), then release the destination and dead letters."""
+        try:
+            super().process_endofpipe()
+        finally:
+            self.delivery.close()
+            self.dead_letters.close()
+
+
+if __name__ == "__main__":
+    TargetAep.cli()
