@@ -1,0 +1,206 @@
+"""HTTP access to Stripe's list endpoints: headers, the shared rate limit, retries, errors.
+
+One `requests.Session` per thread (sessions are not safe to share across threads), all of
+them behind the same `RateLimiter`. Pages are decoded with msgspec straight into plain
+dicts: the list envelope is checked, the objects are passed on untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import requests
+
+from tap_stripe_xdm.errors import StripeRequestError, describe_failure, redact
+from tap_stripe_xdm.ratelimit import RateLimiter
+from tap_stripe_xdm.retry import RetryPolicy
+from tap_stripe_xdm.settings import TapSettings
+
+TRANSIENT_NETWORK_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+class _ListBody(msgspec.Struct):
+    """Stripe's list envelope; other envelope fields (object, url) are ignored."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+
+
+class _ErrorDetail(msgspec.Struct):
+    message: str | None = None
+    type: str | None = None
+    code: str | None = None
+
+
+class _ErrorBody(msgspec.Struct):
+    error: _ErrorDetail
+
+
+_LIST_DECODER = msgspec.json.Decoder(_ListBody)
+_ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list endpoint, newest object first."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+
+
+class _TransientError(Exception):
+    """A failed attempt worth retrying; carries what to log and any Retry-After."""
+
+    def __init__(
+        self, reason: str, request_id: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+
+class StripeAPI:
+    """GET Stripe list pages under one rate limit and one retry policy."""
+
+    def __init__(
+        self,
+        settings: TapSettings,
+        *,
+        limiter: RateLimiter,
+        retry_policy: RetryPolicy,
+        logger: logging.Logger,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._settings = settings
+        self._limiter = limiter
+        self._policy = retry_policy
+        self._logger = logger
+        self._sleep = sleep
+        self._local = threading.local()
+        self.requests_sent = 0
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(
+                {
+                    "Authorization": f"Bearer {self._settings.api_key}",
+                    "Stripe-Version": self._settings.api_version,
+                    "User-Agent": self._settings.user_agent,
+                    "Accept": "application/json",
+                }
+            )
+            self._local.session = session
+        return session
+
+    def list_page(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        account: str | None = None,
+    ) -> ListPage:
+        """GET one page of `path` (e.g. /v1/charges), retrying transient failures."""
+        url = self._settings.api_url + path
+        headers = {"Stripe-Account": account} if account else None
+        attempts = self._policy.max_retries + 1
+        last: _TransientError | None = None
+        for attempt in range(1, attempts + 1):
+            if last is not None:
+                wait = self._policy.delay(attempt - 1, last.retry_after)
+                self._logger.warning(
+                    "GET %s%s failed (%s; Request-Id: %s); retry %d of %d in %.2f s",
+                    path,
+                    f" for {account}" if account else "",
+                    last.reason,
+                    last.request_id or "none",
+                    attempt - 1,
+                    attempts - 1,
+                    wait,
+                )
+                self._sleep(wait)
+            self._limiter.acquire()
+            try:
+                return self._attempt(url, path, params, headers, account)
+            except _TransientError as transient:
+                last = transient
+        assert last is not None
+        raise StripeRequestError(
+            f"GET {path}"
+            + (f" for connected account {account}" if account else "")
+            + f" still failing after {attempts} attempts: {last.reason}. Stripe may be degraded"
+            " or the rate limit too high for this account; raise max_retries or lower"
+            f" max_requests_per_second and rerun. Request-Id: {last.request_id or 'none'}",
+            status=None,
+            request_id=last.request_id,
+        )
+
+    def _attempt(
+        self,
+        url: str,
+        path: str,
+        params: Mapping[str, str | int],
+        headers: dict[str, str] | None,
+        account: str | None,
+    ) -> ListPage:
+        self.requests_sent += 1
+        try:
+            response = self._session().get(
+                url, params=params, headers=headers, timeout=self._settings.request_timeout
+            )
+        except TRANSIENT_NETWORK_ERRORS as exc:
+            raise _TransientError(f"{type(exc).__name__}: {redact(str(exc))[:200]}") from None
+        request_id = response.headers.get("Request-Id")
+        status = response.status_code
+        if status == 200:
+            try:
+                body = _LIST_DECODER.decode(response.content)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise _TransientError(f"unreadable list body ({exc})", request_id) from None
+            return ListPage(body.data, body.has_more)
+
+        detail = _error_detail(response.content)
+        should_retry = response.headers.get("Stripe-Should-Retry")
+        if self._policy.should_retry_status(status, should_retry):
+            reason = f"HTTP {status}" + (f": {detail.message}" if detail.message else "")
+            raise _TransientError(redact(reason), request_id, _retry_after(response))
+        raise StripeRequestError(
+            describe_failure(
+                status=status,
+                path=path,
+                account=account,
+                stripe_message=detail.message,
+                stripe_type=detail.type,
+                request_id=request_id,
+            ),
+            status=status,
+            request_id=request_id,
+        )
+
+
+def _error_detail(content: bytes) -> _ErrorDetail:
+    try:
+        return _ERROR_DECODER.decode(content).error
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _ErrorDetail()
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None

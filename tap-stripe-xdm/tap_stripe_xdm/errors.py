@@ -1,0 +1,80 @@
+"""What went wrong with a Stripe request, said so that the reader knows what to do.
+
+Messages carry Stripe's own `error.message` and the `Request-Id` (Stripe support can look it
+up) and never the API key: Stripe masks keys in its messages, and we redact anything shaped
+like a key again in case it did not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from singer_sdk.exceptions import FatalAPIError
+
+_KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9*]+")
+
+# Which Read permission a restricted key needs for each list endpoint
+# (Stripe's permission names, as in the Dashboard's restricted-key form).
+READ_PERMISSION = {
+    "charges": "Charges (charge_read)",
+    "refunds": "Charges and Refunds (charge_read)",
+    "subscriptions": "Subscriptions (subscription_read)",
+    "subscription_items": "Subscriptions (subscription_read)",
+    "customers": "Customers (customer_read)",
+    "prices": "Prices (plan_read)",
+    "balance_transactions": "Balance (balance_read)",
+    "events": "Events (event_read)",
+}
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a Stripe key."""
+    return _KEY_LIKE.sub("<redacted key>", text)
+
+
+class StripeRequestError(FatalAPIError):
+    """A request Stripe refused for good (a 4xx other than 429, or retries exhausted)."""
+
+    def __init__(self, message: str, *, status: int | None, request_id: str | None) -> None:
+        super().__init__(redact(message))
+        self.status = status
+        self.request_id = request_id
+
+
+def describe_failure(
+    *,
+    status: int,
+    path: str,
+    account: str | None,
+    stripe_message: str | None,
+    stripe_type: str | None,
+    request_id: str | None,
+) -> str:
+    """Build the message for a non-retriable HTTP error on `GET path`."""
+    resource = path.rstrip("/").rsplit("/", 1)[-1]
+    where = f"GET {path}" + (f" for connected account {account}" if account else "")
+    said = f"Stripe said: {stripe_message}" if stripe_message else "Stripe gave no error message"
+    if stripe_type:
+        said += f" (type {stripe_type})"
+    rid = f"Request-Id: {request_id or 'none'}"
+    if status == 401:
+        advice = (
+            "The API key in setting api_key is invalid, expired or revoked. Create or roll a key "
+            "in the Stripe Dashboard (Developers > API keys) and update api_key."
+        )
+    elif status == 403:
+        permission = READ_PERMISSION.get(resource, resource)
+        advice = (
+            f"The restricted key in setting api_key may not read {resource}. Give the key Read "
+            f"access to {permission} in the Stripe Dashboard, or deselect the {resource} stream."
+        )
+        if account:
+            advice += f" Check also that {account} (account_ids) is connected to your platform."
+    elif status == 404:
+        advice = (
+            f"Stripe has no {resource} endpoint or object here. Check api_url and api_version"
+            + (f", and that {account} in account_ids exists." if account else ".")
+        )
+    else:
+        advice = "Stripe rejected the request and said it should not be retried as is."
+    return f"HTTP {status} on {where}. {advice} {said}. {rid}"
