@@ -1,0 +1,39 @@
+"""Schema Registry: the resolved (xed-full) schema once per run, and the tenant id from /stats."""
+
+from __future__ import annotations
+
+import pytest
+from target_aep.adobe.schema_registry import SchemaRegistry
+from target_aep.delivery.base import DeliveryError
+
+from tests.doubles.aep_api import EXAMPLE_SCHEMA, EXAMPLE_SCHEMA_ID, aep_double
+
+
+@pytest.fixture
+def aep():
+    with aep_double() as double:
+        yield double
+
+
+def test_resolved_schema_is_fetched_once_per_run_with_the_xed_full_accept_header(aep):
+    registry = SchemaRegistry.from_config(aep.config())
+    first = registry.resolved_schema(EXAMPLE_SCHEMA_ID)
+    second = registry.resolved_schema(EXAMPLE_SCHEMA_ID)
+    assert first is second
+    assert first["$id"] == EXAMPLE_SCHEMA_ID
+    assert first["properties"] == EXAMPLE_SCHEMA["properties"]  # the double 406es other Accepts
+    assert aep.count("GET", "/data/foundation/schemaregistry/tenant/schemas/") == 1
+
+
+def test_unknown_schema_fails_naming_the_schema_and_the_sandbox(aep):
+    registry = SchemaRegistry.from_config(aep.config())
+    missing = "https://ns.adobe.com/acme/schemas/doesnotexist"
+    with pytest.raises(DeliveryError, match=r"doesnotexist was not found in sandbox 'prod'"):
+        registry.resolved_schema(missing)
+
+
+def test_tenant_id_is_read_from_stats_once(aep):
+    registry = SchemaRegistry.from_config(aep.config())
+    assert registry.tenant_id() == "acme"
+    assert registry.tenant_id() == "acme"
+    assert aep.count("GET", "/data/foundation/schemaregistry/stats") == 1
