@@ -90,6 +90,17 @@ def _types_of(schema: dict) -> list[str]:
     return [t for t in types if t != "null"]
 
 
+def _only(schema: dict, kind: str) -> dict:
+    """`schema` restricted to one JSON type (its object/array keywords only where they apply)."""
+    single = {**schema, "type": kind}
+    if kind != "object":
+        single.pop("properties", None)
+        single.pop("additionalProperties", None)
+    if kind != "array":
+        single.pop("items", None)
+    return single
+
+
 def tenant_schema(schema: dict, name: str = "", camel: bool = True) -> dict:
     """The Platform-form schema of `tenant_value(value)` for values valid against `schema`.
 
@@ -105,6 +116,9 @@ def tenant_schema(schema: dict, name: str = "", camel: bool = True) -> dict:
                 return options[0]
             return {"anyOf": options} if options else {}
     types = _types_of(schema)
+    if len(types) > 1:  # e.g. Stripe's expandable ["string", "object"]: one schema per type
+        options = [tenant_schema(_only(schema, kind), name, camel) for kind in types]
+        return {"anyOf": options}
     if "object" in types or "properties" in schema:
         if name in MAP_FIELDS:
             return {"type": "object", "additionalProperties": {"type": "string"}}
@@ -130,7 +144,5 @@ def tenant_schema(schema: dict, name: str = "", camel: bool = True) -> dict:
         return {"type": "integer"}
     if camel and is_timestamp_field(name) and set(types) & {"integer", "number"}:
         return {"type": "string", "format": "date-time"}
-    if len(types) == 1:
-        # Stripe's enums grow over time; Platform's tenant strings would not enforce them either.
-        return {"type": types[0]}
-    return {"type": types} if types else {}
+    # Stripe's enums grow over time; Platform's tenant strings would not enforce them either.
+    return {"type": types[0]} if types else {}
