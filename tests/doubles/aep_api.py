@@ -148,7 +148,9 @@ class AepDouble:
         server.daemon_threads = True
         server.double = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="aep-double", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name="aep-double", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
