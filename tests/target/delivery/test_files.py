@@ -1,0 +1,158 @@
+"""The files destination: AEP-ready JSON Lines, rotated, published atomically, with a manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+from target_aep.delivery.base import Dataset, DeliveryError, MappedRecord
+from target_aep.delivery.files import MANIFEST_NAME, FilesDelivery
+
+
+def records(count: int, stream: str = "charges", start: int = 0) -> list[MappedRecord]:
+    return [
+        MappedRecord(stream, f"ch_{i}", {"_id": f"id-{i}", "timestamp": "2023-03-17T22:02:19Z"})
+        for i in range(start, start + count)
+    ]
+
+
+def data_files(folder) -> list:
+    return sorted(p for p in folder.iterdir() if p.name.startswith("part-"))
+
+
+def read_manifest(folder) -> dict:
+    return json.loads((folder / MANIFEST_NAME).read_text())
+
+
+def test_records_land_as_json_lines_in_the_dataset_folder_with_a_manifest(tmp_path):
+    delivery = FilesDelivery(tmp_path)
+    dataset = Dataset(
+        "charges", dataset_id="ds_123", schema_id="https://ns.adobe.com/acme/schemas/x"
+    )
+    assert delivery.send(dataset, records(3)) == []
+    folder = tmp_path / "ds_123"
+    (only,) = data_files(folder)
+    lines = only.read_text().splitlines()
+    assert [json.loads(line)["_id"] for line in lines] == ["id-0", "id-1", "id-2"]
+    manifest = read_manifest(folder)
+    assert manifest["dataset_id"] == "ds_123"
+    assert manifest["isMultiLineJson"] is False
+    assert manifest["files"] == [
+        {
+            "name": only.name,
+            "records": 3,
+            "bytes": only.stat().st_size,
+            "created_at": manifest["files"][0]["created_at"],
+        }
+    ]
+    assert manifest["total_records"] == 3
+
+
+def test_without_dataset_id_the_folder_is_the_stream_name(tmp_path):
+    FilesDelivery(tmp_path).send(Dataset("balance_transactions"), records(1))
+    assert (tmp_path / "balance_transactions" / MANIFEST_NAME).exists()
+
+
+def test_files_rotate_by_record_count(tmp_path):
+    FilesDelivery(tmp_path, max_records_per_file=4).send(Dataset("charges"), records(10))
+    folder = tmp_path / "charges"
+    counts = [len(p.read_text().splitlines()) for p in data_files(folder)]
+    assert counts == [4, 4, 2]
+    assert [f["records"] for f in read_manifest(folder)["files"]] == [4, 4, 2]
+
+
+def test_files_rotate_by_size(tmp_path):
+    line_size = len(json.dumps(records(1)[0].xdm, separators=(",", ":"))) + 1
+    FilesDelivery(tmp_path, max_bytes_per_file=line_size * 3).send(Dataset("charges"), records(7))
+    files = data_files(tmp_path / "charges")
+    assert [p.stat().st_size for p in files] == [line_size * 3, line_size * 3, line_size]
+
+
+def test_manifest_lists_every_file_across_sends_and_runs(tmp_path):
+    FilesDelivery(tmp_path).send(Dataset("charges"), records(2))
+    second_run = FilesDelivery(tmp_path)
+    second_run.send(Dataset("charges"), records(3, start=2))
+    second_run.send(Dataset("charges"), records(1, start=5))
+    folder = tmp_path / "charges"
+    manifest = read_manifest(folder)
+    assert [f["name"] for f in manifest["files"]] == [p.name for p in data_files(folder)]
+    assert manifest["total_records"] == 6
+    all_ids = [
+        json.loads(line)["_id"] for p in data_files(folder) for line in p.read_text().splitlines()
+    ]
+    assert sorted(all_ids) == [f"id-{i}" for i in range(6)]
+
+
+def test_no_partial_file_is_ever_visible_under_its_final_name(tmp_path, monkeypatch):
+    """Watch the folder while writing: a final name only appears once its file is complete."""
+    delivery = FilesDelivery(tmp_path, max_records_per_file=50)
+    folder = tmp_path / "charges"
+    seen_incomplete: list[str] = []
+    real_replace = os.replace
+
+    def checking_replace(source, destination):
+        # Just before each publish: every already-visible data file must be whole.
+        for path in data_files(folder):
+            if len(path.read_text().splitlines()) != 50:
+                seen_incomplete.append(path.name)
+        assert not os.path.exists(destination)
+        real_replace(source, destination)
+
+    monkeypatch.setattr("target_aep.delivery.files.os.replace", checking_replace)
+    delivery.send(Dataset("charges"), records(200))
+    assert seen_incomplete == []
+    assert len(data_files(folder)) == 4
+
+
+def test_a_failure_mid_write_leaves_no_partial_file_and_no_manifest_entry(tmp_path, monkeypatch):
+    delivery = FilesDelivery(tmp_path)
+    delivery.send(Dataset("charges"), records(2))
+    folder = tmp_path / "charges"
+    before = read_manifest(folder)
+
+    def broken_fsync(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("target_aep.delivery.files.os.fsync", broken_fsync)
+    with pytest.raises(DeliveryError, match="cannot write files"):
+        delivery.send(Dataset("charges"), records(3, start=2))
+    monkeypatch.undo()
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")] == []
+    assert len(data_files(folder)) == 1
+    assert read_manifest(folder) == before
+
+
+def test_a_stray_temporary_file_from_a_killed_run_is_removed_and_never_listed(tmp_path):
+    folder = tmp_path / "charges"
+    folder.mkdir()
+    (folder / ".tmp-part-old-00001.json").write_text('{"_id": "half')
+    FilesDelivery(tmp_path).send(Dataset("charges"), records(1))
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith("part-")) == [
+        MANIFEST_NAME
+    ]
+
+
+def test_concurrent_sends_to_one_dataset_keep_the_manifest_consistent(tmp_path):
+    delivery = FilesDelivery(tmp_path)
+    threads = [
+        threading.Thread(target=delivery.send, args=(Dataset("charges"), records(25, start=25 * n)))
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    folder = tmp_path / "charges"
+    manifest = read_manifest(folder)
+    assert manifest["total_records"] == 100
+    assert sorted(f["name"] for f in manifest["files"]) == [p.name for p in data_files(folder)]
+
+
+def test_a_corrupt_manifest_stops_the_run_with_a_clear_message(tmp_path):
+    folder = tmp_path / "charges"
+    folder.mkdir()
+    (folder / MANIFEST_NAME).write_text("{not json")
+    with pytest.raises(DeliveryError, match=r"manifest\.json is not valid JSON"):
+        FilesDelivery(tmp_path).send(Dataset("charges"), records(1))
