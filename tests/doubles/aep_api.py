@@ -232,6 +232,11 @@ class AepDouble:
     def batch(self, batch_id: str) -> BatchEntry:
         return self._batches[batch_id]
 
+    @property
+    def batch_ids(self) -> list[str]:
+        """Ids of every batch created so far, oldest first."""
+        return list(self._batches)
+
     # -- request handling ------------------------------------------------------------------
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
