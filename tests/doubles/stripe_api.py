@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import copy
 import datetime as dt
 import json
 import os
@@ -31,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.doubles.stripe_data import OBJECT_OF
@@ -46,6 +48,7 @@ from tests.doubles.stripe_errors import (
     rate_limited,
     unrecognized_url,
 )
+from tests.doubles.stripe_expand import expand, expansion_paths
 from tests.doubles.stripe_http import Handler, StripeServer, write_answer
 from tests.doubles.stripe_query import (
     LIST_PARAMS,
@@ -56,7 +59,14 @@ from tests.doubles.stripe_query import (
     page_limit,
     parse_query,
 )
-from tests.doubles.stripe_store import Entry, SortedList, StripeStore, dumps, object_name
+from tests.doubles.stripe_store import (
+    AccountData,
+    Entry,
+    SortedList,
+    StripeStore,
+    dumps,
+    object_name,
+)
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
 EVENT_RETENTION_SECONDS = 30 * 86_400
@@ -74,6 +84,7 @@ PERMISSION_OF = {
     "events": "event_read",
 }
 
+ExpandPaths = list[tuple[str, list[str]]]
 _VERSION_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z_]+)?")
 
 
@@ -336,21 +347,25 @@ class StripeDouble(StripeStore):
         ):
             raise missing_permission(key, account or self.account_id, PERMISSION_OF[resource])
         if obj_id is not None:
-            parse_query(raw, RETRIEVE_PARAMS)
-            return self._retrieve(account, resource, obj_id)
+            query = parse_query(raw, RETRIEVE_PARAMS)
+            expand_paths = query.arrays.get("expand", [])
+            paths = expansion_paths(expand_paths, object_name(resource), on_list=False)
+            return self._retrieve(account, resource, obj_id, paths)
         query = parse_query(raw, LIST_PARAMS[resource])
         if resource == "subscription_items":
             return self._list_items(account, query, path)
         return self._list(account, resource, query, path)
 
-    def _retrieve(self, account: str | None, resource: str, obj_id: str) -> bytes:
+    def _retrieve(
+        self, account: str | None, resource: str, obj_id: str, paths: ExpandPaths
+    ) -> bytes:
         with self._lock:
             data = self._data(account)
             if resource == "subscription_items":
                 owner = data.lists["subscriptions"].by_id.get(data.item_owner.get(obj_id, ""))
                 for item in (owner.obj.get("items") or {}).get("data", []) if owner else []:
                     if item["id"] == obj_id:
-                        return dumps(item)
+                        return self._expanded(data, item, paths) if paths else dumps(item)
                 raise no_such("subscription_item", obj_id, "id")
             entry = data.lists[resource].by_id.get(obj_id)
             if entry is not None:
@@ -359,6 +374,8 @@ class StripeDouble(StripeStore):
                     and entry.obj["created"] < self.now() - EVENT_RETENTION_SECONDS
                 ):
                     raise no_such("event", obj_id, "id")
+                if paths:
+                    return self._expanded(data, self._view(resource, entry.obj), paths)
                 return entry.raw
             stub = data.deleted.get((resource, obj_id))
             if stub is not None:
@@ -369,17 +386,41 @@ class StripeDouble(StripeStore):
         limit = page_limit(query)
         lo, hi = created_range(query)
         predicate = list_filter(resource, query)
+        paths = expansion_paths(query.arrays.get("expand", []), object_name(resource), on_list=True)
         after_id, before_id = _cursor_ids(query)
         with self._lock:
             if resource == "events":
                 floor = self.now() - EVENT_RETENTION_SECONDS
                 lo = floor if lo is None else max(lo, floor)
-            lst = self._data(account).lists[resource]
+            data = self._data(account)
+            lst = data.lists[resource]
             after = _cursor(lst, resource, "starting_after", after_id)
             before = _cursor(lst, resource, "ending_before", before_id)
             entries, has_more = lst.page(lo, hi, after, before, limit, predicate)
-            raws = [e.raw for e in entries]
+            if paths:
+                raws = [self._expanded(data, self._view(resource, e.obj), paths) for e in entries]
+            else:
+                raws = [e.raw for e in entries]
         return _envelope(raws, has_more, path)
+
+    def _expanded(self, data: AccountData, obj: dict[str, Any], paths: ExpandPaths) -> bytes:
+        """`obj` with `expand[]` applied (rare: costs a copy and a serialization per object)."""
+
+        def lookup(resource: str, obj_id: str) -> dict[str, Any] | None:
+            entry = data.lists[resource].by_id.get(obj_id)
+            return copy.deepcopy(self._view(resource, entry.obj)) if entry else None
+
+        def children(resource: str, field: str, parent_id: str) -> list[dict[str, Any]]:
+            return [
+                copy.deepcopy(self._view(resource, e.obj))
+                for e in data.lists[resource].newest_first()
+                if e.obj.get(field) == parent_id
+            ]
+
+        expanded = copy.deepcopy(obj)
+        for path, segments in paths:
+            expand(expanded, segments, path, lookup, children)
+        return dumps(expanded)
 
     def _list_items(self, account: str | None, query: Query, path: str) -> bytes:
         limit = page_limit(query)
@@ -392,24 +433,32 @@ class StripeDouble(StripeStore):
                 param="subscription",
             )
         after_id, before_id = _cursor_ids(query)
+        paths = expansion_paths(query.arrays.get("expand", []), "subscription_item", on_list=True)
         with self._lock:
-            entry = self._data(account).lists["subscriptions"].by_id.get(sub_id)
+            data = self._data(account)
+            entry = data.lists["subscriptions"].by_id.get(sub_id)
             if entry is None:
                 raise no_such("subscription", sub_id, "subscription")
-            ids = [item["id"] for item in (entry.obj.get("items") or {}).get("data") or []]
-            raws = entry.item_raws
-        # Items are listed in the order Stripe embeds them, so page one equals the embedded page.
-        if before_id is not None:
-            if before_id not in ids:
-                raise no_such("subscription_item", before_id, "ending_before")
-            stop = ids.index(before_id)
-            start = max(0, stop - limit)
-            return _envelope(raws[start:stop], start > 0, path)
-        start = ids.index(after_id) + 1 if after_id is not None and after_id in ids else 0
-        if after_id is not None and after_id not in ids:
-            raise no_such("subscription_item", after_id, "starting_after")
-        stop = start + limit
-        return _envelope(raws[start:stop], stop < len(raws), path)
+            items = (entry.obj.get("items") or {}).get("data") or []
+            ids = [item["id"] for item in items]
+            # Listed in the order Stripe embeds them, so page one equals the embedded page.
+            if before_id is not None:
+                if before_id not in ids:
+                    raise no_such("subscription_item", before_id, "ending_before")
+                stop = ids.index(before_id)
+                start = max(0, stop - limit)
+                has_more = start > 0
+            else:
+                if after_id is not None and after_id not in ids:
+                    raise no_such("subscription_item", after_id, "starting_after")
+                start = ids.index(after_id) + 1 if after_id is not None else 0
+                stop = start + limit
+                has_more = stop < len(ids)
+            if paths:
+                raws = [self._expanded(data, item, paths) for item in items[start:stop]]
+            else:
+                raws = entry.item_raws[start:stop]
+        return _envelope(raws, has_more, path)
 
 
 def _cursor_ids(query: Query) -> tuple[str | None, str | None]:

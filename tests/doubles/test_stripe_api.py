@@ -188,6 +188,84 @@ def test_unrecognized_url_and_writes_are_404(stripe_double):
     assert "Unrecognized request URL (POST: /v1/charges)" in response.json()["error"]["message"]
 
 
+# --- expand[] ---------------------------------------------------------------------------------
+
+
+def _charge_with_customer_and_refund(double: StripeDouble) -> tuple[dict, dict, dict]:
+    rng = random.Random(11)
+    customer = double.add("customers", stripe_data.make_customer(rng, T0))
+    charge = double.add("charges", stripe_data.make_charge(rng, T0 + 1, customer["id"]))
+    refund = double.add("refunds", stripe_data.make_refund(rng, T0 + 2, charge, amount=5))
+    return customer, charge, refund
+
+
+def test_expand_on_a_list_replaces_ids_by_stored_objects(stripe_double):
+    customer, _, _ = _charge_with_customer_and_refund(stripe_double)
+    (listed,) = get(stripe_double, "/v1/charges", **{"expand[]": "data.customer"}).json()["data"]
+    assert listed["customer"] == customer
+    plain = get(stripe_double, "/v1/charges").json()["data"][0]
+    assert plain["customer"] == customer["id"]
+
+
+def test_expand_walks_nested_paths_on_retrieve(stripe_double):
+    customer, charge, refund = _charge_with_customer_and_refund(stripe_double)
+    got = get(stripe_double, f"/v1/refunds/{refund['id']}", **{"expand[]": "charge.customer"})
+    assert got.json()["charge"]["id"] == charge["id"]
+    assert got.json()["charge"]["customer"] == customer
+
+
+def test_expand_includes_a_charges_refunds_list(stripe_double):
+    _, charge, refund = _charge_with_customer_and_refund(stripe_double)
+    refunds = get(stripe_double, f"/v1/charges/{charge['id']}", **{"expand[]": "refunds"}).json()[
+        "refunds"
+    ]
+    assert refunds["object"] == "list"
+    assert [r["id"] for r in refunds["data"]] == [refund["id"]]
+    assert refunds["has_more"] is False
+    assert refunds["url"] == f"/v1/refunds?charge={charge['id']}"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("customer", "This property cannot be expanded (customer)."),
+        ("data.metadata", "This property cannot be expanded (data.metadata)."),
+        ("data.a.b.c.d", "You cannot expand more than 4 levels of a property."),
+    ],
+)
+def test_invalid_expand_paths_are_rejected(stripe_double, path, message):
+    answer = get(stripe_double, "/v1/charges", **{"expand[]": path})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith(message)
+
+
+def test_expand_through_embedded_objects_is_accepted(stripe_double):
+    rng = random.Random(12)
+    sub = stripe_data.make_subscription(rng, T0, None, [stripe_data.make_price(rng, T0)])
+    stripe_double.add("subscriptions", sub)
+    path = f"/v1/subscriptions/{sub['id']}"
+    answer = get(stripe_double, path, **{"expand[]": "items.data.price.product"})
+    assert answer.status_code == 200, answer.text
+    item = answer.json()["items"]["data"][0]
+    assert item["price"]["product"] == sub["items"]["data"][0]["price"]["product"]
+
+
+def test_expand_balance_transaction_source_by_id_prefix(stripe_double):
+    _, charge, _ = _charge_with_customer_and_refund(stripe_double)
+    rng = random.Random(13)
+    stripe_double.add(
+        "balance_transactions",
+        stripe_data.make_balance_transaction(
+            rng, T0 + 1, amount=charge["amount"], source=charge["id"]
+        ),
+    )
+    (txn,) = get(stripe_double, "/v1/balance_transactions", **{"expand[]": "data.source"}).json()[
+        "data"
+    ]
+    assert txn["source"]["id"] == charge["id"]
+    assert txn["source"]["object"] == "charge"
+
+
 # --- per-endpoint filters ---------------------------------------------------------------------
 
 
