@@ -409,7 +409,8 @@ class AepDouble:
         with self._lock:
             fault = self._message_faults.popleft() if self._message_faults else None
         if fault is not None:
-            return {"statusCode": fault, "message": "Service temporarily unavailable in the double"}
+            reason = "Service temporarily unavailable" if fault >= 500 else "Message refused"
+            return {"statusCode": fault, "message": f"{reason} (injected by the double)"}
         header = message.get("header") if isinstance(message, dict) else None
         content = message.get("body") if isinstance(message, dict) else None
         if not isinstance(header, dict):
