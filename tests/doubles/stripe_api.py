@@ -543,6 +543,9 @@ def main(argv: list[str] | None = None) -> int:
         "--end", type=_timestamp, help="`created` upper bound, exclusive (default now)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed for the generated data")
+    parser.add_argument(
+        "--events", action="store_true", help="also record each seeded object's creation event"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument(
         "--rate-limit", type=float, default=None, help="requests per second (429 beyond)"
@@ -560,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
     )
     if args.seed_counts:
-        double.seed(args.seed_counts, start=start, end=end, seed=args.seed)
+        double.seed(args.seed_counts, start=start, end=end, seed=args.seed, events=args.events)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())

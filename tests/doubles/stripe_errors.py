@@ -49,6 +49,10 @@ def unrecognized_url(method: str, path: str) -> StripeError:
     )
 
 
+# Stripe answers 401s with this challenge, as HTTP requires.
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Stripe"'}
+
+
 def missing_key() -> StripeError:
     return StripeError(
         401,
@@ -56,11 +60,12 @@ def missing_key() -> StripeError:
         "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
         "https://stripe.com/docs/api#authentication for details, or we can help at "
         "https://support.stripe.com/.",
+        headers=_CHALLENGE,
     )
 
 
 def invalid_key(key: str) -> StripeError:
-    return StripeError(401, f"Invalid API Key provided: {mask_key(key)}")
+    return StripeError(401, f"Invalid API Key provided: {mask_key(key)}", headers=_CHALLENGE)
 
 
 def no_account_access(key: str, account: str) -> StripeError:

@@ -68,8 +68,10 @@ LIST_PARAMS: dict[str, ParamSpec] = {
         frozenset({"expand"}),
     ),
     "subscriptions": ParamSpec(
-        _LIST_SCALARS | {"status", "customer", "price", "plan", "collection_method", "test_clock"},
-        _CREATED_HASH,
+        _LIST_SCALARS
+        | {"status", "customer", "customer_account", "price", "plan", "collection_method"}
+        | {"test_clock"},
+        {**_CREATED_HASH, "automatic_tax": frozenset({"enabled"})},
         frozenset({"expand"}),
     ),
     "refunds": ParamSpec(
@@ -221,7 +223,7 @@ def list_filter(resource: str, query: Query) -> Predicate | None:
     preds: list[Predicate] = []
     plain = {
         "charges": ("customer", "payment_intent", "transfer_group"),
-        "subscriptions": ("customer", "collection_method"),
+        "subscriptions": ("customer", "customer_account", "collection_method"),
         "refunds": ("charge", "payment_intent"),
         "balance_transactions": ("type", "source", "currency"),
         "customers": ("email",),
@@ -238,6 +240,9 @@ def list_filter(resource: str, query: Query) -> Predicate | None:
         status = _subscription_status(s.get("status"))
         if status is not None:
             preds.append(status)
+        if "enabled" in query.hashes.get("automatic_tax", {}):
+            enabled = _boolean(query.hashes["automatic_tax"]["enabled"], "automatic_tax[enabled]")
+            preds.append(lambda obj: (obj.get("automatic_tax") or {}).get("enabled") is enabled)
         for name in ("price", "plan"):
             if name in s:
                 preds.append(_has_item_price(s[name]))

@@ -30,6 +30,13 @@ DEFAULT_UPDATE_EVENT = {
     "prices": "price.updated",
     # balance_transactions: Stripe emits no events for them.
 }
+CREATE_EVENT = {
+    "customers": "customer.created",
+    "prices": "price.created",
+    "subscriptions": "customer.subscription.created",
+    "refunds": "refund.created",
+    # charges: charge.succeeded / charge.failed / charge.pending, by status.
+}
 DELETE_EVENT = {
     "customers": "customer.deleted",
     "prices": "price.deleted",
@@ -159,6 +166,13 @@ def deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
     return previous
 
 
+def _creation_event(resource: str, obj: dict[str, Any]) -> str | None:
+    if resource == "charges":
+        status = obj.get("status")
+        return f"charge.{status}" if status in ("succeeded", "failed", "pending") else None
+    return CREATE_EVENT.get(resource)
+
+
 def object_name(resource: str) -> str:
     return (
         OBJECT_OF.get(resource)
@@ -248,14 +262,24 @@ class StripeStore:
         end: int,
         seed: int = 0,
         account: str | None = None,
+        events: bool = False,
     ) -> None:
-        """Realistic cross-linked objects (stripe_data.seed_objects), created in [start, end)."""
+        """Realistic cross-linked objects (stripe_data.seed_objects), created in [start, end).
+
+        With `events`, each object also gets the event Stripe sends when it is created
+        (`customer.created`, `charge.succeeded`, ...; none for balance transactions), at its
+        `created` second, carrying the object as seeded.
+        """
         built = seed_objects(counts, start=start, end=end, seed=seed)
         with self._lock:
             data = self._data(account)
             for resource, objs in built.items():
                 for obj in objs:
                     self._store(data, resource, obj)
+                    kind = _creation_event(resource, obj)
+                    if events and kind is not None:
+                        view = self._view(resource, obj)
+                        self._record_event(data, account, kind, view, None, obj["created"], None)
 
     def objects(self, resource: str, *, account: str | None = None) -> list[dict[str, Any]]:
         """Current stored objects, newest first; subscriptions with ALL their items."""

@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -310,6 +311,23 @@ def test_subscriptions_filter_by_customer(stripe_double):
     assert ids(get(stripe_double, "/v1/subscriptions", customer="cus_mine")) == [mine["id"]]
 
 
+def test_subscriptions_filter_by_automatic_tax(stripe_double):
+    rng = random.Random(4)
+    price = stripe_data.make_price(rng, T0)
+    taxed = stripe_data.make_subscription(rng, T0, "cus_a", [price])
+    taxed["automatic_tax"] = {"enabled": True, "liability": None}
+    taxed = stripe_double.add("subscriptions", taxed)
+    untaxed = stripe_double.add(
+        "subscriptions", stripe_data.make_subscription(rng, T0, "c", [price])
+    )
+    assert ids(get(stripe_double, "/v1/subscriptions", **{"automatic_tax[enabled]": "true"})) == [
+        taxed["id"]
+    ]
+    assert ids(get(stripe_double, "/v1/subscriptions", **{"automatic_tax[enabled]": "false"})) == [
+        untaxed["id"]
+    ]
+
+
 def test_prices_active_filter_and_both_without_it(stripe_double):
     rng = random.Random(5)
     live = stripe_double.add("prices", stripe_data.make_price(rng, T0, active=True))
@@ -412,6 +430,7 @@ def test_retrieve_returns_the_object_and_404_resource_missing_otherwise(stripe_d
 def test_missing_or_unknown_key_is_401_and_never_echoes_the_key(stripe_double):
     missing = get(stripe_double, "/v1/charges", key=None)
     assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Basic")
     assert missing.json()["error"]["type"] == "invalid_request_error"
     secret = "sk_test_51Abcdefghijklmnopqrstuvwxyz9876"
     wrong = get(stripe_double, "/v1/charges", key=secret)
@@ -790,12 +809,59 @@ def test_seeded_objects_keep_every_field_of_stripes_examples(stripe_double):
             assert obj["object"] == name
 
 
+def test_seed_is_reproducible_from_its_seed():
+    first = stripe_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=4)
+    again = stripe_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=4)
+    other = stripe_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=5)
+    assert first == again
+    assert [c["id"] for c in first["charges"]] != [c["id"] for c in other["charges"]]
+
+
+def test_seed_with_events_records_each_creation_event(stripe_double):
+    stripe_double.now = lambda: T0 + 86_400
+    counts = {"customers": 3, "prices": 3, "subscriptions": 2, "charges": 6, "refunds": 2}
+    stripe_double.seed({**counts, "balance_transactions": 4}, start=T0, end=T0 + 3600, events=True)
+    events = stripe_double.events()
+    assert len(events) == sum(counts.values())
+    by_object = {e["data"]["object"]["id"]: e for e in events}
+    for charge in stripe_double.objects("charges"):
+        assert by_object[charge["id"]]["type"] == f"charge.{charge['status']}"
+        assert by_object[charge["id"]]["created"] == charge["created"]
+    for customer in stripe_double.objects("customers"):
+        assert by_object[customer["id"]]["type"] == "customer.created"
+    assert {e["type"] for e in events} >= {"price.created", "customer.subscription.created"}
+    assert not {t["id"] for t in stripe_double.objects("balance_transactions")} & set(by_object)
+
+
 def test_example_returns_an_independent_copy():
     first = stripe_data.example("charge")
     first["metadata"]["x"] = "changed"
     assert "x" not in stripe_data.example("charge")["metadata"]
     with pytest.raises(KeyError):
         stripe_data.example("invoice")
+
+
+# --- concurrency and lifecycle -----------------------------------------------------------------
+
+
+def test_concurrent_readers_each_page_through_everything(stripe_double):
+    stripe_double.seed({"charges": 450}, start=T0, end=T0 + 600)
+    expected = [c["id"] for c in stripe_double.objects("charges")]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: walk(stripe_double, "/v1/charges", limit=40), range(6)))
+    assert all(result == expected for result in results)
+
+
+def test_stop_hangs_up_kept_alive_connections():
+    double = StripeDouble().start()
+    session = requests.Session()
+    answer = session.get(double.url + "/v1/charges", headers={"Authorization": f"Bearer {KEY}"})
+    assert answer.status_code == 200
+    double.stop()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        session.get(
+            double.url + "/v1/charges", headers={"Authorization": f"Bearer {KEY}"}, timeout=5
+        )
 
 
 # --- the emulator command line -------------------------------------------------------------------
