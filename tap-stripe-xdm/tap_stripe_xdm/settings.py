@@ -8,6 +8,7 @@ plain HTTP only to this machine). Every problem names the setting.
 from __future__ import annotations
 
 import datetime
+import decimal
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -187,7 +188,8 @@ def _number(config: Mapping[str, Any], name: str, default: float, problems: list
     raw = config.get(name)
     if raw is None:
         return default
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw <= 0:
+    # Config files are read with Decimal for fractions (the SDK's JSON reader).
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, decimal.Decimal)) or raw <= 0:
         problems.append(f"{name} must be a number greater than 0 (got {raw!r})")
         return default
     return float(raw)

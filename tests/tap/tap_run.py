@@ -1,0 +1,86 @@
+"""Run the tap in-process (or as a subprocess) against the Stripe double and read its output."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tap_stripe_xdm.tap import TapStripeXdm
+
+# Objects in tests are created well before this; it keeps runs independent of the clock.
+SEEDED_START = 1_700_000_000
+SEEDED_END = 1_730_000_000
+START_DATE = "2023-11-01T00:00:00Z"  # 1_698_796_800, before SEEDED_START
+
+
+@dataclass
+class TapRun:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def records(self, stream: str | None = None) -> list[dict[str, Any]]:
+        return [
+            m["record"]
+            for m in self.messages
+            if m["type"] == "RECORD" and (stream is None or m["stream"] == stream)
+        ]
+
+    def ids(self, stream: str | None = None) -> list[str]:
+        return [r["id"] for r in self.records(stream)]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def final_state(self) -> dict[str, Any]:
+        return self.states[-1]
+
+
+def base_config(url: str, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "api_key": "sk_test_double",
+        "api_url": url,
+        "start_date": START_DATE,
+        "end_date": "2025-01-01T00:00:00Z",
+        "backoff_base_seconds": 0.01,
+        "backoff_max_seconds": 0.05,
+    }
+    config.update(overrides)
+    return config
+
+
+def parse_lines(raw: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+@contextmanager
+def _captured_stdout() -> Iterator[io.BytesIO]:
+    buffer = io.BytesIO()
+    original = sys.stdout
+    sys.stdout = io.TextIOWrapper(buffer, write_through=True)
+    try:
+        yield buffer
+    finally:
+        wrapper, sys.stdout = sys.stdout, original
+        wrapper.flush()
+        wrapper.detach()  # keep the BytesIO open for reading
+
+
+def run_tap(
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    streams: set[str] | None = None,
+) -> TapRun:
+    """Sync in-process; `streams` limits the run to those streams (default: all six)."""
+    tap = TapStripeXdm(config=config, state=state or {}, parse_env_config=False)
+    if streams is not None:
+        for name, stream in tap.streams.items():
+            stream.selected = name in streams
+    with _captured_stdout() as buffer:
+        tap.sync_all()
+    return TapRun(parse_lines(buffer.getvalue()))

@@ -1,0 +1,171 @@
+"""windows.py: concurrent created-windows that never bookmark data not yet emitted."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tap_stripe_xdm.api import ListPage
+from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark, plan_windows
+
+
+class FakeList:
+    """A Stripe-like list: newest first, created filters, starting_after, pages of `limit`."""
+
+    def __init__(self, createds: list[int], limit: int = 10, delay: float = 0.0) -> None:
+        self.objects = [{"id": f"obj_{i}", "created": c} for i, c in enumerate(createds)]
+        # Stripe order: created descending (ties in a fixed order)
+        self.objects.sort(key=lambda o: (-o["created"], o["id"]))
+        self.limit = limit
+        self.delay = delay
+        self.calls: list[tuple[CreatedWindow, str | None]] = []
+        self.lock = threading.Lock()
+
+    def fetch(self, window: CreatedWindow, cursor: str | None) -> ListPage:
+        with self.lock:
+            self.calls.append((window, cursor))
+        if self.delay:
+            time.sleep(self.delay * random.random())
+        rows = [o for o in self.objects if window.start <= o["created"] < window.end]
+        if cursor is not None:
+            index = next(i for i, o in enumerate(rows) if o["id"] == cursor)
+            rows = rows[index + 1 :]
+        page = rows[: self.limit]
+        return ListPage([dict(o) for o in page], len(rows) > self.limit)
+
+
+def consume(reader: ConcurrentWindowReader) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    """Objects in order of arrival, and (watermark, objects seen before it)."""
+    seen: list[dict[str, Any]] = []
+    marks: list[tuple[int, int]] = []
+    for item in reader:
+        if isinstance(item, Watermark):
+            marks.append((item.value, len(seen)))
+        else:
+            seen.extend(item)
+    return seen, marks
+
+
+def test_plan_windows_cover_the_range_half_open_without_gaps() -> None:
+    windows = plan_windows(100, 1000, 300)
+    assert windows == [CreatedWindow(100, 400), CreatedWindow(400, 700), CreatedWindow(700, 1000)]
+    assert plan_windows(5, 5, 10) == []
+    assert CreatedWindow(100, 400).params() == {"created[gte]": 100, "created[lt]": 400}
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8])
+def test_every_object_arrives_exactly_once(concurrency: int) -> None:
+    rng = random.Random(concurrency)
+    fake = FakeList([rng.randrange(0, 100_000) for _ in range(2_000)], limit=25, delay=0.002)
+    reader = ConcurrentWindowReader(
+        [CreatedWindow(0, 100_000)], fake.fetch, concurrency=concurrency, max_span=5_000
+    )
+    seen, _ = consume(reader)
+    assert sorted(o["id"] for o in seen) == sorted(o["id"] for o in fake.objects)
+
+
+def test_watermark_never_passes_an_object_not_yet_handed_over() -> None:
+    rng = random.Random(1)
+    fake = FakeList([rng.randrange(0, 50_000) for _ in range(3_000)], limit=20, delay=0.003)
+    reader = ConcurrentWindowReader(
+        [CreatedWindow(0, 50_000)], fake.fetch, concurrency=6, max_span=2_000
+    )
+    seen, marks = consume(reader)
+    assert len(marks) > 5, "the bookmark should move many times during the read"
+    values = [value for value, _ in marks]
+    assert values == sorted(values), "watermarks only move forward"
+    assert values[-1] == 50_000
+    for value, count in marks:
+        before = {o["id"] for o in seen[:count]}
+        missing = [o for o in fake.objects if o["created"] < value and o["id"] not in before]
+        assert not missing, f"watermark {value} passed {len(missing)} unemitted objects"
+
+
+def test_big_windows_are_split_so_workers_share_them() -> None:
+    fake = FakeList(list(range(0, 10_000, 5)), limit=20)
+    reader = ConcurrentWindowReader([CreatedWindow(0, 10_000)], fake.fetch, concurrency=4)
+    consume(reader)
+    first_pages = {window for window, cursor in fake.calls if cursor is None}
+    assert len(first_pages) >= 4
+
+
+def test_one_worker_goes_oldest_first_so_the_bookmark_moves_early() -> None:
+    fake = FakeList(list(range(0, 10_000, 2)), limit=50)
+    reader = ConcurrentWindowReader(
+        [CreatedWindow(0, 10_000)], fake.fetch, concurrency=1, max_span=1_000
+    )
+    seen, marks = consume(reader)
+    assert len(seen) == 5_000
+    first_mark, seen_before = marks[0]
+    assert first_mark <= 1_000
+    assert seen_before < 1_000, "the first bookmark came before most of the data was read"
+
+
+def test_objects_sharing_one_second_beyond_a_page_are_all_read() -> None:
+    fake = FakeList([500] * 95 + [499] * 3 + [501] * 2, limit=10)
+    reader = ConcurrentWindowReader([CreatedWindow(0, 1_000)], fake.fetch, concurrency=4)
+    seen, marks = consume(reader)
+    assert sorted(o["id"] for o in seen) == sorted(o["id"] for o in fake.objects)
+    assert marks[-1][0] == 1_000
+
+
+def test_a_failing_window_raises_and_the_watermark_stays_before_it() -> None:
+    fake = FakeList(list(range(0, 1_000)), limit=10)
+
+    def fetch(window: CreatedWindow, cursor: str | None) -> ListPage:
+        if window.start <= 300 < window.end and cursor is None:
+            raise RuntimeError("HTTP 403 on GET /v1/charges")
+        return fake.fetch(window, cursor)
+
+    windows = plan_windows(0, 1_000, 100)
+    marks: list[int] = []
+    with pytest.raises(RuntimeError, match="403"):
+        for item in ConcurrentWindowReader(windows, fetch, concurrency=3):
+            if isinstance(item, Watermark):
+                marks.append(item.value)
+    assert all(mark <= 300 for mark in marks)
+
+
+def test_buffered_pages_stay_bounded_with_a_slow_consumer() -> None:
+    fake = FakeList(list(range(20_000)), limit=10)
+    fetched = 0
+    lock = threading.Lock()
+
+    def fetch(window: CreatedWindow, cursor: str | None) -> ListPage:
+        nonlocal fetched
+        with lock:
+            fetched += 1
+        return fake.fetch(window, cursor)
+
+    reader = ConcurrentWindowReader(
+        plan_windows(0, 20_000, 1_000), fetch, concurrency=4, max_buffered_pages=3
+    )
+    consumed = 0
+    worst = 0
+    for item in reader:
+        if isinstance(item, Watermark):
+            continue
+        consumed += 1
+        time.sleep(0.002)
+        with lock:
+            worst = max(worst, fetched - consumed)
+        if consumed == 150:
+            break
+    # at most: the queue, one page in each worker's hand, one being consumed
+    assert worst <= 3 + 4 + 1
+
+
+def test_closing_the_reader_early_stops_the_workers() -> None:
+    fake = FakeList(list(range(50_000)), limit=10, delay=0.001)
+    reader = iter(ConcurrentWindowReader(plan_windows(0, 50_000, 500), fake.fetch, concurrency=4))
+    next(reader)
+    reader.close()
+    time.sleep(0.2)
+    calls = len(fake.calls)
+    time.sleep(0.2)
+    assert len(fake.calls) == calls
+    assert not [t for t in threading.enumerate() if t.name.startswith("stripe-window")]
