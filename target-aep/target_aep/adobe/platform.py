@@ -70,11 +70,13 @@ class PlatformClient:
         body_file: Path | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        renew_on: tuple[int, ...] = (401,),
     ) -> requests.Response:
         """Send one call; retry what is transient; return the first non-transient answer.
 
-        `what` names the call in errors and logs (e.g. "create batch"). Raises `DeliveryError`
-        when retries are exhausted or the token is still refused after one renewal.
+        `what` names the call in errors and logs (e.g. "create batch"). `renew_on` lists the
+        statuses that mean "token refused" (DCS also uses 403 for an expired token). Raises
+        `DeliveryError` when retries are exhausted or the token is still refused after renewal.
         """
         extra = dict(headers or {})
         if json_body is not None:
@@ -90,15 +92,18 @@ class PlatformClient:
                 problem = f"connection error ({type(error).__name__})"
             else:
                 LOGGER.debug("%s %s -> %s", method, url, response.status_code)
-                if response.status_code == 401 and not renewed:
-                    LOGGER.info("Platform answered 401 to %s; renewing the IMS token once", what)
+                status = response.status_code
+                if status in renew_on and not renewed:
+                    LOGGER.info(
+                        "Platform answered %d to %s; renewing the IMS token once", status, what
+                    )
                     self.tokens.renew(token)
                     renewed = True
                     continue
-                if response.status_code == 401:
+                if status in renew_on:
                     raise DeliveryError(
-                        f"{what}: Platform still answers HTTP 401 after renewing the IMS token; "
-                        "check the credential's product profile and sandbox access"
+                        f"{what}: Platform still answers HTTP {status} after renewing the IMS "
+                        "token; check the credential's product profile and sandbox access"
                     )
                 if response.status_code != 429 and response.status_code < 500:
                     return response

@@ -1,8 +1,10 @@
 """Streaming ingestion: records to `POST {dcs_url}/collection/batch/{inlet_id}`, message by message.
 
 Records are packed into requests up to `streaming_max_request_bytes` (safely under DCS's 1 MB);
-a 413, or a 400 for a whole multi-message request, is split in halves and resent so one bad message
-cannot sink its neighbours. The 207 answer is read per message: accepted ones are done, 429/5xx
+a 413 is split in halves and resent (a single message DCS still finds too large is rejected).
+A request-level 400 means the request itself is wrong (per-message problems come back inside
+the 207), so it stops the run rather than dead-lettering records that may be fine.
+The 207 answer is read per message: accepted ones are done, 429/5xx
 ones are resent with backoff (bounded, then dead-lettered with Adobe's reason, as Adobe advises
 for persistent per-message 5xx), the rest come back as rejections. Request-level transient
 failures are retried by the Platform client and end the run (`DeliveryError`) when exhausted.
@@ -25,7 +27,6 @@ from target_aep.adobe.dcs import (
     Envelope,
     MessageOutcome,
     batch_body,
-    error_reasons,
     read_multi_status,
 )
 from target_aep.adobe.platform import PlatformClient, describe_error
@@ -184,13 +185,14 @@ class StreamingDelivery(Delivery):
         return rejections
 
     def _post(self, pending: list[_Pending]) -> list[tuple[_Pending, MessageOutcome]]:
-        """Post `pending` once (transient errors retried by the client); split on 413/400."""
+        """Post `pending` once (transient errors retried by the client); split on 413."""
         response = self._client.request(
             "POST",
             self._url,
             body=batch_body([item.message for item in pending]),
             headers={"Content-Type": "application/json"},
             what=f"stream {len(pending)} messages to DCS",
+            renew_on=(401, 403),  # DCS answers 403 for an expired token on authenticated inlets
         )
         status = response.status_code
         if status in (200, 207):
@@ -204,18 +206,18 @@ class StreamingDelivery(Delivery):
                     f"({len(pending)} sent); nothing can be marked as delivered"
                 )
             return list(zip(pending, outcomes, strict=True))
-        if status in (400, 413) and len(pending) > 1:
+        if status == 413 and len(pending) > 1:
             middle = len(pending) // 2
-            LOGGER.info(
-                "DCS answered %d to %d messages; splitting and resending", status, len(pending)
-            )
+            LOGGER.info("DCS answered 413 to %d messages; splitting and resending", len(pending))
             return self._post(pending[:middle]) + self._post(pending[middle:])
-        if status in (400, 413):
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = {}
-            return [(pending[0], MessageOutcome(False, False, error_reasons(payload, status)))]
+        if status == 413:
+            reason = {
+                "path": "",
+                "message": "DCS refused the message as too large (413)",
+                "status": 413,
+                "code": "",
+            }
+            return [(pending[0], MessageOutcome(False, False, (reason,)))]
         raise DeliveryError(
             f"stream to DCS inlet failed: HTTP {status}{describe_error(response)}"
             + ("; check inlet_id and dcs_url" if status == 404 else "")

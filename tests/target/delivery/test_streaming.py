@@ -196,3 +196,18 @@ def test_envelope_header_and_body_follow_the_documented_shape():
         },
         "body": {"xdmMeta": {"schemaRef": ref}, "xdmEntity": {"_id": "1"}},
     }
+
+
+def test_a_request_level_400_stops_the_run_instead_of_dead_lettering_everything(aep):
+    aep.inject(BATCH, 400)
+    with pytest.raises(DeliveryError, match="HTTP 400"):
+        streaming(aep).send(CHARGES, records(4))
+    assert aep.count("POST", BATCH) == 1
+
+
+def test_a_403_from_dcs_renews_the_token_once_as_for_an_expired_token(aep):
+    sent = records(3)
+    aep.inject(BATCH, 403)
+    assert streaming(aep).send(CHARGES, sent) == []
+    assert aep.count("POST", "/ims/token/v3") == 2
+    assert_each_sent_once(aep, sent)
