@@ -181,4 +181,6 @@ def record_id(stream: str, source_id: Any, obj: Any) -> str:
     not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
     """
     state = {k: v for k, v in obj.items() if not k.startswith("_sdc_") or k == "_sdc_deleted_at"}
+    if source_id is None or source_id == "":
+        return f"stripe:{stream}:{state_digest(state)}"
     return f"stripe:{stream}:{source_id}:{state_digest(state)}"

@@ -188,9 +188,9 @@ class FilesDelivery(Delivery):
         self.output_dir = Path(output_dir)
         self.max_records = max_records_per_file
         self.max_bytes = max_bytes_per_file
-        self.run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + (
-            "-" + secrets.token_hex(3)
-        )
+        # Sortable: file names sort in the order runs wrote them.
+        now = dt.datetime.now(dt.timezone.utc)
+        self.run_id = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
         self._folders: dict[str, _DatasetFolder] = {}
         self._lock = threading.Lock()
 
