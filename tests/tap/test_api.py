@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from tap_stripe_xdm.api import StripeAPI
 from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.ratelimit import RateLimiter
 from tap_stripe_xdm.retry import RetryPolicy
 from tap_stripe_xdm.settings import parse_settings
+
 from tests.doubles.stripe_api import StripeDouble
 from tests.tap.tap_run import SEEDED_END, SEEDED_START, base_config
 
