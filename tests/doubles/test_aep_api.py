@@ -247,3 +247,16 @@ def test_contract_check_reports_requests_outside_adobes_spec():
         requests.get(aep.url + "/data/foundation/catalog/batches/x", headers=headers, timeout=5)
     assert any("'json' is not one of" in found for found in aep.contract_violations)
     assert any("x-sandbox-name" in found for found in aep.contract_violations)
+
+
+def test_single_message_endpoint_answers_200_with_an_xaction_id_or_the_violation(aep):
+    url = aep.url + f"/collection/{aep.inlet_id}"
+    headers = platform_headers(aep, token(aep))
+    accepted = requests.post(url, json=message(example_event(1)), headers=headers, timeout=5)
+    assert accepted.status_code == 200
+    assert accepted.json()["xactionId"]
+    invalid = {key: value for key, value in example_event(2).items() if key != "_id"}
+    refused = requests.post(url, json=message(invalid), headers=headers, timeout=5)
+    assert refused.status_code == 400
+    assert refused.json()["report"]["cause"]["_streamingValidation"][0]["keyword"] == "required"
+    assert aep.dcs_entities[EXAMPLE_DATASET_ID] == [example_event(1)]

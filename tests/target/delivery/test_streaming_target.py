@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import pytest
 from target_aep.delivery.base import DeliveryError
@@ -87,13 +88,21 @@ def test_singer_records_arrive_as_xdm_once_each_and_state_follows_acceptance(aep
     )
 
 
-def test_streaming_failure_stops_the_run_without_emitting_state(aep, capsys, tmp_path):
+def test_streaming_failure_stops_the_run_without_state_and_without_leaking_secrets(
+    aep, capsys, caplog, tmp_path
+):
+    caplog.set_level(logging.DEBUG)
     aep.inject("/collection/batch/", *[503] * 3)
     config = target_config(aep, output_dir=str(tmp_path), max_retries=2)
-    with pytest.raises(DeliveryError, match="HTTP 503"):
+    with pytest.raises(DeliveryError, match="HTTP 503") as failure:
         run_target(config, singer_input(5), capsys)
-    assert capsys.readouterr().out.strip() == ""  # no STATE: the next run replays these records
+    output = capsys.readouterr()
+    assert output.out.strip() == ""  # no STATE: the next run replays these records
     assert not aep.dcs_entities[DATASET_ID]
+    files = "".join(path.read_text() for path in tmp_path.rglob("*") if path.is_file())
+    for secret in [aep.client_secret, *aep.issued_tokens]:
+        for text in (caplog.text, str(failure.value), output.err, files):
+            assert secret not in text
 
 
 def test_records_dcs_refuses_are_dead_lettered_with_adobes_reason_before_state(
