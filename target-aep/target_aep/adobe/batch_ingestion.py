@@ -24,7 +24,9 @@ class BatchIngestion:
 
     def create(self, dataset_id: str, *, partial_ingestion_percent: float | None = None) -> str:
         """Open a JSON (one record per line) batch for `dataset_id`; return its id."""
-        body: dict = {"datasetId": dataset_id, "inputFormat": {"format": "JSON"}}
+        # lower-case as in Adobe's guides, Catalog and the import API's own Batch schema (the
+        # import spec's request enum alone says "JSON"; the API treats the format by name)
+        body: dict = {"datasetId": dataset_id, "inputFormat": {"format": "json"}}
         if partial_ingestion_percent is not None:
             body["enableErrorDiagnostics"] = True
             body["partialIngestionPercentage"] = partial_ingestion_percent
