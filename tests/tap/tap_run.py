@@ -82,5 +82,10 @@ def run_tap(
         for name, stream in tap.streams.items():
             stream.selected = name in streams
     with _captured_stdout() as buffer:
-        tap.sync_all()
+        try:
+            tap.sync_all()
+        except Exception as exc:
+            sys.stdout.flush()
+            exc.tap_run = TapRun(parse_lines(buffer.getvalue()))  # type: ignore[attr-defined]
+            raise
     return TapRun(parse_lines(buffer.getvalue()))

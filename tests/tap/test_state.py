@@ -221,6 +221,11 @@ def test_fatal_error_stops_without_moving_the_bookmark(seeded_double) -> None:
     )
     seeded_double.inject("/v1/charges", status=403, times=100)
     state = first.final_state
-    with pytest.raises(StripeRequestError, match="HTTP 403"):
+    with pytest.raises(StripeRequestError, match="HTTP 403") as caught:
         run_tap(base_config(seeded_double.url), state=state, streams={"charges"})
-    assert state["bookmarks"]["charges"]["replication_key_value"] == 1_717_200_000
+    failed_run = caught.value.tap_run
+    assert failed_run.records() == []
+    assert all(
+        s["bookmarks"]["charges"]["replication_key_value"] == 1_717_200_000
+        for s in failed_run.states
+    )

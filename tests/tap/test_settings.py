@@ -1,0 +1,142 @@
+"""settings.py, tap.py: every setting in --about; invalid settings fail fast, naming the setting."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+from tap_stripe_xdm.settings import SettingsError, parse_settings
+from tap_stripe_xdm.tap import TapStripeXdm
+
+REQUIRED_SETTINGS = {
+    "api_key",
+    "start_date",
+    "api_version",
+    "api_url",
+    "account_ids",
+    "max_requests_per_second",
+    "request_timeout",
+}
+OWN_SETTINGS = REQUIRED_SETTINGS | {
+    "end_date",
+    "max_retries",
+    "backoff_base_seconds",
+    "backoff_max_seconds",
+    "max_concurrency",
+    "window_size_days",
+    "visibility_lag_seconds",
+    "user_agent",
+}
+VALID = {"api_key": "sk_test_abc", "start_date": "2024-01-01T00:00:00Z"}
+
+
+def problems(**config: object) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**VALID, **config}, user_agent="ua")
+    return caught.value.problems
+
+
+def test_about_lists_every_setting_and_marks_the_key_secret() -> None:
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_stripe_xdm.tap", "--about", "--format=json"],
+        capture_output=True,
+        check=True,
+    )
+    settings = json.loads(about.stdout)["settings"]
+    assert set(settings["properties"]) >= OWN_SETTINGS
+    assert settings["properties"]["api_key"]["secret"] is True
+    assert set(settings["required"]) >= {"api_key", "start_date"}
+
+
+def test_defaults() -> None:
+    settings = parse_settings(VALID, user_agent="tap-stripe-xdm/0.1.0")
+    assert settings.api_url == "https://api.stripe.com"
+    assert settings.api_version == "2026-10-28.endive"
+    assert settings.account_ids == ()
+    assert settings.max_requests_per_second == 25
+    assert settings.user_agent == "tap-stripe-xdm/0.1.0"
+    assert settings.start == 1_704_067_200
+
+
+@pytest.mark.parametrize(
+    ("config", "setting"),
+    [
+        ({"api_key": ""}, "api_key"),
+        ({"api_key": "pk_test_123"}, "api_key"),
+        ({"start_date": None}, "start_date"),
+        ({"start_date": "yesterday"}, "start_date"),
+        ({"end_date": "2023-01-01T00:00:00Z"}, "end_date"),
+        ({"api_version": "latest"}, "api_version"),
+        ({"api_url": "ftp://example.com"}, "api_url"),
+        ({"api_url": "http://api.example.com"}, "api_url"),
+        ({"account_ids": ["acct_1A", "cus_123"]}, "account_ids"),
+        ({"account_ids": "acct_1A"}, "account_ids"),
+        ({"account_ids": ["acct_1A", "acct_1A"]}, "account_ids"),
+        ({"max_requests_per_second": 0}, "max_requests_per_second"),
+        ({"request_timeout": -1}, "request_timeout"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"window_size_days": 0}, "window_size_days"),
+        ({"backoff_base_seconds": 5, "backoff_max_seconds": 1}, "backoff_max_seconds"),
+    ],
+)
+def test_invalid_setting_is_named(config: dict, setting: str) -> None:
+    found = problems(**config)
+    assert len(found) == 1
+    assert found[0].startswith(setting)
+
+
+def test_wrong_kind_of_key_is_rejected_without_echoing_it() -> None:
+    secret = "pk_live_51SecretLookingValue"
+    (message,) = problems(api_key=secret)
+    assert secret not in message
+    assert "SecretLooking" not in message
+
+
+def test_plain_http_is_accepted_only_for_this_machine() -> None:
+    for url in ("http://127.0.0.1:12111", "http://localhost:8080/", "https://stripe.example"):
+        assert parse_settings({**VALID, "api_url": url}, user_agent="ua").api_url == url.rstrip("/")
+
+
+def test_restricted_keys_and_decimal_numbers_from_config_files_are_accepted() -> None:
+    settings = parse_settings(
+        {**VALID, "api_key": "rk_live_abc", "max_requests_per_second": decimal.Decimal("12.5")},
+        user_agent="ua",
+    )
+    assert settings.max_requests_per_second == 12.5
+
+
+def test_all_problems_are_reported_together() -> None:
+    found = problems(api_key="nope", max_concurrency=0, api_version="x")
+    assert [p.split()[0] for p in found] == ["api_key", "api_version", "max_concurrency"]
+
+
+def test_tap_fails_fast_on_invalid_settings() -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        TapStripeXdm(config={**VALID, "account_ids": ["nope"]}, parse_env_config=False)
+    assert any(error.startswith("account_ids") for error in caught.value.errors)
+
+
+def test_cli_exits_1_naming_the_setting_and_not_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    key = "sk_test_51RealLookingSecret"
+    config.write_text(json.dumps({**VALID, "api_key": key, "max_concurrency": 0}))
+    run = subprocess.run(
+        [sys.executable, "-m", "tap_stripe_xdm.tap", "--config", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    assert "max_concurrency must be an integer of at least 1" in run.stderr
+    assert key not in run.stderr + run.stdout
+    assert run.stdout == ""
+
+
+def test_settings_repr_hides_the_key() -> None:
+    settings = parse_settings({**VALID, "api_key": "sk_test_hidden"}, user_agent="ua")
+    assert "sk_test_hidden" not in repr(settings)
