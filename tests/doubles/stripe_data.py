@@ -12,7 +12,6 @@ seeded charges, balance transactions at both, subscription items at seeded price
 from __future__ import annotations
 
 import bisect
-import copy
 import functools
 import json
 import os
@@ -59,6 +58,8 @@ SUBSCRIPTION_STATUS_WEIGHTS = (10, 2, 1, 1, 3, 1, 1, 1)
 
 DAY = 86_400
 _ID_ALPHABET = string.ascii_letters + string.digits
+# Random byte -> id character (a table lookup keeps id creation off the seeding profile).
+_ID_BYTES = bytes(ord(_ID_ALPHABET[i % len(_ID_ALPHABET)]) for i in range(256))
 _NAMES = ("Jenny Rosen", "Ada Okafor", "Kenji Sato", "Lena Vogel", "Marta Silva", "Omar Haddad")
 
 _BUILTIN: dict[str, dict[str, Any]] = {
@@ -169,12 +170,23 @@ _BUILTIN: dict[str, dict[str, Any]] = {
 
 
 @functools.cache
-def _load_example(name: str) -> dict[str, Any]:
+def _example_text(name: str) -> str:
     path = EXAMPLES_DIR / f"{name}.json"
     if path.is_file():
-        with path.open(encoding="utf-8") as handle:
-            return json.load(handle)
-    return _BUILTIN[name]
+        return path.read_text(encoding="utf-8")
+    return json.dumps(_BUILTIN[name])
+
+
+@functools.cache
+def _item_template_text() -> str:
+    """The example subscription's first item (an empty template without the examples)."""
+    items = (example("subscription").get("items") or {}).get("data") or [{}]
+    return json.dumps(items[0])
+
+
+def _clone(obj: Any) -> Any:
+    """A deep copy of plain JSON data (several times faster than copy.deepcopy)."""
+    return json.loads(json.dumps(obj))
 
 
 def examples_available() -> bool:
@@ -186,12 +198,12 @@ def example(name: str) -> dict[str, Any]:
     """A fresh deep copy of Stripe's example `name` object (e.g. "charge")."""
     if name not in _BUILTIN:
         raise KeyError(f"no Stripe example for {name!r}; known: {sorted(_BUILTIN)}")
-    return copy.deepcopy(_load_example(name))
+    return json.loads(_example_text(name))
 
 
 def new_id(rng: random.Random, prefix: str, length: int = 24) -> str:
     """A Stripe-looking id (`ch_3Mml...`); 24 random base62 characters make collisions moot."""
-    return f"{prefix}_" + "".join(rng.choices(_ID_ALPHABET, k=length))
+    return f"{prefix}_" + rng.randbytes(length).translate(_ID_BYTES).decode("ascii")
 
 
 def random_amount(rng: random.Random, currency: str) -> int:
@@ -378,21 +390,19 @@ def make_subscription_item(
     period: tuple[int, int],
 ) -> dict[str, Any]:
     """A subscription item; since basil the billing period lives on the item."""
-    template = (_load_example("subscription").get("items") or {}).get("data") or [{}]
-    item = copy.deepcopy(template[0])
+    item = json.loads(_item_template_text())
     item.update(
         id=new_id(rng, "si", 14),
         object="subscription_item",
         created=created,
         metadata={},
-        price=copy.deepcopy(price),
+        price=_clone(price),
+        plan=_plan_view(price),
         quantity=rng.randint(1, 5),
         subscription=subscription_id,
         current_period_start=period[0],
         current_period_end=period[1],
     )
-    if "plan" in item or not template[0]:
-        item["plan"] = _plan_view(price)
     item.setdefault("tax_rates", [])
     return item
 
