@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import time
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 # Stripe's currency exponents (https://docs.stripe.com/currencies, aep.md 7.1). Everything not
 # listed has two decimals, including Stripe's special cases ISK, HUF and TWD.
@@ -81,7 +83,10 @@ def to_rfc3339(value: Any) -> str | None:
     """
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is int:  # the common case (Stripe's Unix seconds): no datetime object needed
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+    if kind is bool:
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
         moment = dt.datetime.fromtimestamp(value, _UTC)
@@ -156,22 +161,28 @@ def strip_empty(value: Any) -> Any:
     return value
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+# Sorted keys make the encoding canonical; msgspec (already here through singer-sdk[msgspec])
+# does it in ~2 µs for a charge where json.dumps(sort_keys=True) takes ~30 µs.
+_CANONICAL = msgspec.json.Encoder(order="sorted", decimal_format="number")
 
 
 def state_digest(obj: dict) -> str:
-    """Canonical digest of an object's whole state (key order and float/Decimal form ignored).
+    """Canonical digest of an object's whole state (key order ignored).
 
     Changes whenever any field changes, so a changed object gets a new `_id` while a re-send of
     the same state keeps the old one.
     """
-    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
-    return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(_CANONICAL.encode(obj), digest_size=12).hexdigest()
+
+
+_SINGER_BOOKKEEPING = (
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_sequence",
+    "_sdc_table_version",
+    "_sdc_sync_started_at",
+)
 
 
 def record_id(stream: str, source_id: Any, obj: Any) -> str:
@@ -180,7 +191,9 @@ def record_id(stream: str, source_id: Any, obj: Any) -> str:
     Singer's `_sdc_*` bookkeeping (extraction time, sequence...) differs on every run and is
     not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
     """
-    state = {k: v for k, v in obj.items() if not k.startswith("_sdc_") or k == "_sdc_deleted_at"}
+    state = dict(obj)
+    for key in _SINGER_BOOKKEEPING:
+        state.pop(key, None)
     if source_id is None or source_id == "":
         return f"stripe:{stream}:{state_digest(state)}"
     return f"stripe:{stream}:{source_id}:{state_digest(state)}"

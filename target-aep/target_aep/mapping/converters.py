@@ -41,7 +41,7 @@ _DATE_TIME = {"type": "string", "format": "date-time"}
 
 def id_of(value: Any) -> str | None:
     """Stripe's expandable fields hold an id or the expanded object; either way, the id."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         value = value.get("id")
     if value is None or value == "":
         return None
@@ -53,7 +53,7 @@ def _text(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
 
 
 def _raw(value: Any, _obj: Mapping, _opts: MappingOptions) -> Any:
-    return value
+    return None if value in ({}, []) else value
 
 
 def _integer(value: Any, _obj: Mapping, _opts: MappingOptions) -> int | None:
@@ -90,7 +90,7 @@ def _email(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
 
 def _state_province(address: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
     """XDM's `stateProvince` is ISO 3166-2 (`US-CA`); only built when Stripe's parts fit it."""
-    if not isinstance(address, Mapping):
+    if not isinstance(address, dict):
         return None
     country, state = address.get("country"), address.get("state")
     if not country or not state:
@@ -113,7 +113,7 @@ def _customer_identity(value: Any, _obj: Mapping, opts: MappingOptions) -> dict 
 
 def _charge_customer_identity(charge: Any, obj: Mapping, opts: MappingOptions) -> dict | None:
     """Refunds name only their charge; when the tap expanded it, its customer is the person."""
-    if isinstance(charge, Mapping):
+    if isinstance(charge, dict):
         return _customer_identity(charge.get("customer"), obj, opts)
     return None
 
@@ -128,7 +128,7 @@ def _email_identity(value: Any, _obj: Mapping, _opts: MappingOptions) -> dict | 
 
 def _payment_type(details: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
     """Stripe payment method -> XDM's suggested paymentType values (aep.md 7.3)."""
-    if not isinstance(details, Mapping) or not details.get("type"):
+    if not isinstance(details, dict) or not details.get("type"):
         return None
     kind = details["type"]
     if kind == "card":
@@ -142,7 +142,7 @@ def _payment_type(details: Any, _obj: Mapping, _opts: MappingOptions) -> str | N
 def _refund_payment_type(refund: Any, _obj: Mapping, opts: MappingOptions) -> str | None:
     """`refundPaymentType` is a strict enum: a card refund is credit/debit only when known."""
     charge = refund.get("charge")
-    if isinstance(charge, Mapping):
+    if isinstance(charge, dict):
         known = _payment_type(charge.get("payment_method_details"), charge, opts)
         if known:
             return known
@@ -176,7 +176,7 @@ def _subscription_timestamp(sub: Any, _obj: Mapping, _opts: MappingOptions) -> s
         for key in ("created", "current_period_start", "canceled_at", "ended_at")
     ]
     items = sub.get("items")
-    rows = items.get("data", []) if isinstance(items, Mapping) else items or []
+    rows = items.get("data", []) if isinstance(items, dict) else items or []
     moments += [to_rfc3339(row.get("current_period_start")) for row in rows]
     moments = [moment for moment in moments if moment]
     return max(moments) if moments else None

@@ -14,7 +14,7 @@ from typing import Any
 
 from target_aep.conversions import record_id, to_rfc3339
 from target_aep.mapping.converters import MappingOptions, converter_named
-from target_aep.mapping.tenant import tenant_schema, tenant_value
+from target_aep.mapping.tenant import tenant_object, tenant_schema
 
 Row = tuple[str, str, str]
 
@@ -44,7 +44,7 @@ def _getter(source: str) -> Getter:
     def walk(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
         value: Any = obj
         for key in path:
-            if not isinstance(value, Mapping):
+            if not isinstance(value, dict):
                 return None
             value = value.get(key)
         return value
@@ -114,8 +114,8 @@ def _compile(rows: tuple[Row, ...], options: MappingOptions) -> list[tuple]:
 def _apply(compiled: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) -> None:
     for get, convert, put in compiled:
         value = convert(get(obj), obj, options)
-        if value is not None and value != "" and value != {} and value != []:
-            put(out, value)
+        if value is not None and value != "":
+            put(out, value)  # converters return None, never an empty container
 
 
 def _one_primary(identity_map: dict) -> None:
@@ -140,8 +140,8 @@ class TableMapper:
             for target, source, rows in table.lists
         ]
         self._tenant_rows = _compile(table.tenant_rows, options)
-        self._tenant_consumed = {source.split(".")[0] for _, source, _ in table.tenant_rows}
-        self._tenant_consumed |= {"id", "object", "livemode"}
+        consumed = {source.split(".")[0] for _, source, _ in table.tenant_rows}
+        self._tenant_consumed = frozenset(consumed | {"id", "object", "livemode"})
         self._tenant_root = f"_{options.tenant_id}"
 
     def map(self, record: Mapping[str, Any]) -> dict:
@@ -166,8 +166,7 @@ class TableMapper:
         return xdm
 
     def _tenant(self, record: Mapping[str, Any]) -> dict:
-        rest = {k: v for k, v in record.items() if k not in self._tenant_consumed}
-        detail = tenant_value(rest) or {}
+        detail = tenant_object(record, self._tenant_consumed)
         _apply(self._tenant_rows, record, detail, self.options)
         stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
         if record.get("id"):

@@ -46,6 +46,51 @@ def _is_singer_metadata(name: str) -> bool:
     return name.startswith("_sdc_")
 
 
+# Per field name, computed once: (camelCase name, holds a timestamp, is a map, Singer metadata).
+_KEY_FACTS: dict[str, tuple[str, bool, bool, bool]] = {}
+
+
+def _facts(key: str) -> tuple[str, bool, bool, bool]:
+    facts = _KEY_FACTS.get(key)
+    if facts is None:
+        facts = (camel_case(key), is_timestamp_field(key), key in MAP_FIELDS, key[:5] == "_sdc_")
+        if len(_KEY_FACTS) < 10_000:
+            _KEY_FACTS[key] = facts
+    return facts
+
+
+def _tenant_dict(value: dict, camel: bool, skip: frozenset[str] = frozenset()) -> dict | None:
+    """The hot loop: scalars are handled inline, only containers recurse."""
+    kept = {}
+    facts_of = _KEY_FACTS.get
+    for key, item in value.items():
+        if item is None or key in skip:
+            continue
+        camel_name, is_timestamp, is_map, is_metadata = facts_of(key) or _facts(key)
+        if is_metadata:
+            continue
+        kind = type(item)
+        if kind is str:
+            if item:
+                kept[camel_name if camel else key] = item
+            continue
+        if kind is bool or kind is float or (kind is int and not (camel and is_timestamp)):
+            kept[camel_name if camel else key] = item
+            continue
+        if is_map and kind is dict:
+            converted = {str(k): str(v) for k, v in item.items() if v is not None and v != ""}
+        else:
+            converted = tenant_value(item, key, camel)
+        if converted is not None and converted != {}:
+            kept[camel_name if camel else key] = converted
+    return kept or None
+
+
+def tenant_object(record: dict, skip: frozenset[str] = frozenset(), camel: bool = True) -> dict:
+    """A whole Stripe object in tenant form, leaving out the `skip` fields (mapped elsewhere)."""
+    return _tenant_dict(record, camel, skip) or {}
+
+
 def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
     """A Stripe value in tenant form; None when nothing is left (nulls and empties dropped).
 
@@ -57,14 +102,7 @@ def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
         if name in MAP_FIELDS:
             kept_map = {str(k): str(v) for k, v in value.items() if v is not None and v != ""}
             return kept_map or None
-        kept = {}
-        for key, item in value.items():
-            if _is_singer_metadata(key):
-                continue
-            converted = tenant_value(item, key, camel)
-            if converted is not None:
-                kept[camel_case(key) if camel else key] = converted
-        return kept or None
+        return _tenant_dict(value, camel)
     if isinstance(value, list):
         items = [tenant_value(item, name, camel) for item in value]
         kept_items = [item for item in items if item is not None]

@@ -1,0 +1,161 @@
+"""Mapping benchmark: Stripe charges -> XDM, on one core.
+
+Prints records/s and CPU µs per record for
+  1. mapping alone (the compiled charges table, tenant area included),
+  2. mapping + validation against the closed built-in dataset schema (the target's hot path),
+     next to jsonschema's cost for the same check (what the SDK's default validator pays),
+  3. the files destination end to end: `target-aep` as a process fed Singer messages from a
+     file (JSON parsing, SDK record handling, mapping, validation, atomic files).
+Goal from issue 3: mapping + validation <= 50 µs per charge record.
+
+Run: uv run python benchmarks/target_mapping_benchmark.py [--records N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jsonschema
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from target_aep.mapping import mapper_for  # noqa: E402
+from target_aep.mapping.converters import MappingOptions  # noqa: E402
+from target_aep.validation import RecordValidator, builtin_schema, with_tenant  # noqa: E402
+
+from tests.shared_paths import STRIPE_EXAMPLES  # noqa: E402
+from tests.target.examples import singer_schema_of  # noqa: E402
+
+OPTIONS = MappingOptions(tenant_id="acme")
+
+
+def charges(count: int) -> list[dict]:
+    """Realistic charges: the shared example with varied id, time, amount, customer, email."""
+    path = STRIPE_EXAMPLES / "charge.json"
+    if not path.exists():
+        sys.exit(f"the shared Stripe examples are needed: {path} not found")
+    base = json.loads(path.read_text())
+    return [
+        {
+            **base,
+            "id": f"ch_{n:08d}",
+            "created": base["created"] + n,
+            "amount": 1000 + n % 5000,
+            "customer": f"cus_{n % 997:06d}",
+            "billing_details": {**base["billing_details"], "email": f"user{n % 997}@example.com"},
+            "metadata": {"order_id": str(n)},
+        }
+        for n in range(count)
+    ]
+
+
+def measure(label: str, work, count: int) -> float:
+    """Run `work()` once; print records/s and CPU µs/record; return µs/record."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    work()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    per_record = cpu / count * 1e6
+    print(f"{label:<46} {count / wall:>10,.0f} rec/s   {per_record:>7.1f} CPU µs/record")
+    return per_record
+
+
+def in_process(records: list[dict]) -> None:
+    schema = singer_schema_of(records[0])
+    schema["properties"]["metadata"] = {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+    }
+    mapper = mapper_for("charges", {}, OPTIONS)
+    dataset_schema = with_tenant(
+        builtin_schema(mapper.schema), "acme", mapper.tenant_schema(schema)
+    )
+    validator = RecordValidator(dataset_schema, "built-in")
+    slow = jsonschema.Draft6Validator(validator.schema)
+    mapped = [mapper.map(record) for record in records[:1000]]  # warm up, and a sample to check
+    assert all(not validator.errors(xdm) for xdm in mapped), "benchmark records must be valid"
+
+    def map_only() -> None:
+        for record in records:
+            mapper.map(record)
+
+    def map_and_validate() -> None:
+        for record in records:
+            errors = validator.errors(mapper.map(record))
+            if errors:
+                raise AssertionError(errors)
+
+    def jsonschema_only() -> None:
+        for xdm in mapped:
+            slow.validate(xdm)
+
+    count = len(records)
+    measure("1. mapping alone", map_only, count)
+    both = measure("2. mapping + validation (fastjsonschema)", map_and_validate, count)
+    reference = measure("   for scale: jsonschema validation only", jsonschema_only, len(mapped))
+    verdict = "meets" if both <= 50 else "MISSES"
+    print(f"   mapping + validation {both:.1f} µs/record {verdict} the 50 µs goal; "
+          f"jsonschema alone would cost {reference / both:.1f}x the whole hot path")  # fmt: skip
+
+
+def end_to_end(records: list[dict]) -> None:
+    schema = singer_schema_of(records[0])
+    schema["properties"]["metadata"] = {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+    }
+    with tempfile.TemporaryDirectory(prefix="target-aep-bench-") as scratch:
+        folder = Path(scratch)
+        singer = folder / "input.singer"
+        with singer.open("w") as handle:
+            message = {"type": "SCHEMA", "stream": "charges", "schema": schema,
+                       "key_properties": ["id"]}  # fmt: skip
+            handle.write(json.dumps(message) + "\n")
+            for record in records:
+                handle.write(json.dumps({"type": "RECORD", "stream": "charges", "record": record}))
+                handle.write("\n")
+            handle.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"charges": {}}}}))
+            handle.write("\n")
+        config = folder / "config.json"
+        config.write_text(json.dumps({"tenant_id": "acme", "output_dir": str(folder / "out")}))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
+        with singer.open() as stdin:
+            subprocess.run(
+                [sys.executable, "-m", "target_aep.target", "--config", str(config)],
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+            )
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        manifest = json.loads((folder / "out" / "charges" / "manifest.json").read_text())
+        assert manifest["total_records"] == len(records), manifest["total_records"]
+        assert not (folder / "out" / "dead_letter.jsonl").exists()
+        count = len(records)
+        print(f"{'3. files destination, target process end to end':<46} "
+              f"{count / wall:>10,.0f} rec/s   {cpu / count * 1e6:>7.1f} CPU µs/record "
+              f"(incl. start-up; {len(manifest['files'])} file(s))")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    args = parser.parse_args()
+    records = charges(args.records)
+    print(f"{args.records:,} charge records, Python {sys.version.split()[0]}")
+    in_process(records)
+    end_to_end(records)
+
+
+if __name__ == "__main__":
+    main()
