@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import logging
 import os
 import random
 import string
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+_log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("STRIPE_XDM_SHARED", REPO_ROOT.parent / "shared"))
 EXAMPLES_DIR = SHARED / "stripe-examples"
@@ -174,6 +176,7 @@ def _example_text(name: str) -> str:
     path = EXAMPLES_DIR / f"{name}.json"
     if path.is_file():
         return path.read_text(encoding="utf-8")
+    _log.warning("Stripe example %s: %s (looked for %s)", name, BUILTIN_NOTE, path)
     return json.dumps(_BUILTIN[name])
 
 

@@ -833,6 +833,23 @@ def test_seed_with_events_records_each_creation_event(stripe_double):
     assert not {t["id"] for t in stripe_double.objects("balance_transactions")} & set(by_object)
 
 
+def test_without_shared_examples_builtin_templates_are_used_and_said(monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(stripe_data, "EXAMPLES_DIR", tmp_path / "absent")
+    stripe_data._example_text.cache_clear()
+    stripe_data._item_template_text.cache_clear()
+    try:
+        charge = stripe_data.example("charge")
+        built = stripe_data.seed_objects({"subscriptions": 2, "charges": 3}, start=T0, end=T0 + 9)
+    finally:
+        stripe_data._example_text.cache_clear()
+        stripe_data._item_template_text.cache_clear()
+    assert charge["object"] == "charge"
+    assert "payment_method_details" not in charge  # the built-in template is the small one
+    assert stripe_data.BUILTIN_NOTE in caplog.text
+    assert len(built["charges"]) == 3
+    assert all(len(s["items"]["data"]) >= 1 for s in built["subscriptions"])
+
+
 def test_example_returns_an_independent_copy():
     first = stripe_data.example("charge")
     first["metadata"]["x"] = "changed"
