@@ -100,6 +100,8 @@ class RecordedRequest:
 
 @dataclass
 class _Injection:
+    """A canned answer for the next `remaining` requests under `prefix` (see inject)."""
+
     prefix: str
     status: int
     remaining: int
@@ -114,12 +116,13 @@ class _TokenBucket:
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.tokens = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
         self.stamp = time.monotonic()
 
     def take(self) -> bool:
         now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1:
             self.tokens -= 1

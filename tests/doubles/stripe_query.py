@@ -15,8 +15,7 @@ from typing import Any
 from tests.doubles.stripe_errors import StripeError, exclusive, unknown_parameter
 
 MAX_EVENT_TYPES = 20
-
-
+MAX_LOOKUP_KEYS = 10
 SUBSCRIPTION_STATUSES = frozenset(
     {
         "active",
@@ -29,20 +28,10 @@ SUBSCRIPTION_STATUSES = frozenset(
         "unpaid",
     }
 )
-
-
-HIDDEN_BY_DEFAULT = frozenset({"canceled", "incomplete_expired"})
-
-
+# `status=ended` means exactly these; subscriptions listed without `status` leave them out.
 ENDED = frozenset({"canceled", "incomplete_expired"})
-
-
 CREATED_OPS = ("gt", "gte", "lt", "lte")
-
-
 _BRACKETED = re.compile(r"([A-Za-z_]+)\[([A-Za-z_]*|\d*)\]")
-
-
 Predicate = Callable[[dict[str, Any]], bool]
 
 
@@ -56,8 +45,6 @@ class ParamSpec:
 
 
 _CREATED_HASH = {"created": frozenset(CREATED_OPS)}
-
-
 _LIST_SCALARS = frozenset({"limit", "starting_after", "ending_before", "created"})
 
 
@@ -103,15 +90,28 @@ LIST_PARAMS: dict[str, ParamSpec] = {
 
 RETRIEVE_PARAMS = ParamSpec(arrays=frozenset({"expand"}))
 
+# Filters that keep objects whose property of the same name equals the parameter.
+EQUALITY_FILTERS: dict[str, tuple[str, ...]] = {
+    "charges": ("customer", "payment_intent", "transfer_group"),
+    "subscriptions": ("customer", "customer_account", "collection_method"),
+    "refunds": ("charge", "payment_intent"),
+    "balance_transactions": ("type", "source", "currency"),
+    "customers": ("email",),  # exact and case-sensitive, as documented
+    "prices": ("currency", "product", "type"),
+}
+
 
 @dataclass
 class Query:
+    """A request's parameters, sorted by form: `a=1`, `a[b]=1`, `a[]=1` (or `a[0]=1`)."""
+
     scalars: dict[str, str] = field(default_factory=dict)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     arrays: dict[str, list[str]] = field(default_factory=dict)
 
 
 def parse_query(raw: dict[str, list[str]], spec: ParamSpec) -> Query:
+    """Sort `raw` by form, rejecting what the endpoint does not accept, as Stripe does."""
     query = Query()
     for name, values in raw.items():
         match = _BRACKETED.fullmatch(name)
@@ -156,6 +156,7 @@ def _boolean(value: str, param: str) -> bool:
 
 
 def page_limit(query: Query) -> int:
+    """`limit`: 1 to 100, 10 when absent."""
     if "limit" not in query.scalars:
         return 10
     limit = _integer(query.scalars["limit"], "limit")
@@ -198,7 +199,7 @@ def _all_of(predicates: list[Predicate]) -> Predicate | None:
 
 def _subscription_status(value: str | None) -> Predicate | None:
     if value is None:
-        return lambda obj: obj.get("status") not in HIDDEN_BY_DEFAULT
+        return lambda obj: obj.get("status") not in ENDED
     if value == "all":
         return None
     if value == "ended":
@@ -220,16 +221,7 @@ def _has_item_price(price_id: str) -> Predicate:
 def list_filter(resource: str, query: Query) -> Predicate | None:
     """The documented extra filters of each list endpoint, as one predicate."""
     s = query.scalars
-    preds: list[Predicate] = []
-    plain = {
-        "charges": ("customer", "payment_intent", "transfer_group"),
-        "subscriptions": ("customer", "customer_account", "collection_method"),
-        "refunds": ("charge", "payment_intent"),
-        "balance_transactions": ("type", "source", "currency"),
-        "customers": ("email",),
-        "prices": ("currency", "product", "type"),
-    }.get(resource, ())
-    preds.extend(_field_is(name, s[name]) for name in plain if name in s)
+    preds = [_field_is(name, s[name]) for name in EQUALITY_FILTERS.get(resource, ()) if name in s]
     if resource in ("customers", "subscriptions"):
         # Objects on a test clock are hidden unless asked for (subscriptions: also by customer).
         if "test_clock" in s:
@@ -255,9 +247,11 @@ def list_filter(resource: str, query: Query) -> Predicate | None:
             preds.append(lambda obj, k=sub, v=value: (obj.get("recurring") or {}).get(k) == v)
         lookup_keys = query.arrays.get("lookup_keys")
         if lookup_keys is not None:
-            if len(lookup_keys) > 10:
+            if len(lookup_keys) > MAX_LOOKUP_KEYS:
                 raise StripeError(
-                    400, "Invalid array: lookup_keys may hold at most 10 keys", param="lookup_keys"
+                    400,
+                    f"Invalid array: lookup_keys may hold at most {MAX_LOOKUP_KEYS} keys",
+                    param="lookup_keys",
                 )
             wanted = set(lookup_keys)
             preds.append(lambda obj: obj.get("lookup_key") in wanted)
