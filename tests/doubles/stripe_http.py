@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,7 +43,7 @@ def write_answer(
         lines.append("Connection: close")
     try:
         handler.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-    except (BrokenPipeError, ConnectionResetError):
+    except OSError:  # the client hung up (timed out, or stop() closed the socket)
         handler.close_connection = True
 
 
@@ -82,6 +83,12 @@ class StripeServer(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up mid-request (timeouts, stop()) are normal here, not tracebacks."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def close_all_connections(self) -> None:
         """Hang up kept-alive connections so no handler thread outlives `stop()`."""
