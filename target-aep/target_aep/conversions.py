@@ -22,6 +22,8 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 )
 THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
+_EXPONENTS: dict[str, int] = {}  # filled as currencies are seen (a few per account)
+_SCALE = {2: 100, 3: 1000}
 _UTC = dt.timezone.utc
 _EMPTY = (None, "", {}, [])
 
@@ -29,25 +31,29 @@ _EMPTY = (None, "", {}, [])
 def currency_exponent(currency: str) -> int:
     """Digits after the decimal point of `currency` (ISO 4217 code, any case)."""
     code = currency.upper()
-    if code in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    if code in THREE_DECIMAL_CURRENCIES:
-        return 3
-    return 2
+    exponent = (
+        0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    )
+    if len(_EXPONENTS) < 1000:
+        _EXPONENTS[currency] = exponent
+    return exponent
 
 
 def minor_to_major(amount: Any, currency: Any) -> float | int | None:
     """Stripe's integer minor units -> a JSON number in major units (sign kept).
 
-    Decimal division avoids binary rounding surprises (1099 / 100 is exactly 10.99); XDM numbers
-    are doubles, so the result is a float, or the integer itself for zero-decimal currencies.
+    XDM numbers are doubles. Python's int / int is correctly rounded, so 1099 / 100 is the double
+    nearest to 10.99 (the same as float("10.99")), with no Decimal detour on the hot path. A
+    zero-decimal currency keeps the integer itself.
     """
     if amount is None or amount == "" or not currency:
         return None
-    exponent = currency_exponent(str(currency))
+    exponent = _EXPONENTS.get(currency)
+    if exponent is None:
+        exponent = currency_exponent(str(currency))
     if exponent == 0:
         return int(amount)
-    return float(Decimal(int(amount)).scaleb(-exponent))
+    return int(amount) / _SCALE[exponent]
 
 
 def decimal_minor_to_major(amount: Any, currency: Any) -> float | None:
@@ -75,6 +81,9 @@ def lower_trimmed(value: Any) -> str | None:
     return text or None
 
 
+_LAST_STAMP: tuple[Any, Any] = (None, None)
+
+
 def to_rfc3339(value: Any) -> str | None:
     """A timestamp in any form Stripe taps emit -> RFC 3339 UTC with 'Z' (XDM date-time).
 
@@ -85,7 +94,13 @@ def to_rfc3339(value: Any) -> str | None:
         return None
     kind = type(value)
     if kind is int:  # the common case (Stripe's Unix seconds): no datetime object needed
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+        global _LAST_STAMP  # a one-entry cache, swapped as one tuple (thread-safe)
+        last = _LAST_STAMP
+        if last[0] == value:  # a record converts `created` several times
+            return last[1]
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+        _LAST_STAMP = (value, stamp)
+        return stamp
     if kind is bool:
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
@@ -175,13 +190,15 @@ def state_digest(obj: dict) -> str:
     return hashlib.blake2b(_CANONICAL.encode(obj), digest_size=12).hexdigest()
 
 
-_SINGER_BOOKKEEPING = (
-    "_sdc_extracted_at",
-    "_sdc_received_at",
-    "_sdc_batched_at",
-    "_sdc_sequence",
-    "_sdc_table_version",
-    "_sdc_sync_started_at",
+_SINGER_BOOKKEEPING = frozenset(
+    {
+        "_sdc_extracted_at",
+        "_sdc_received_at",
+        "_sdc_batched_at",
+        "_sdc_sequence",
+        "_sdc_table_version",
+        "_sdc_sync_started_at",
+    }
 )
 
 
@@ -191,9 +208,11 @@ def record_id(stream: str, source_id: Any, obj: Any) -> str:
     Singer's `_sdc_*` bookkeeping (extraction time, sequence...) differs on every run and is
     not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
     """
-    state = dict(obj)
-    for key in _SINGER_BOOKKEEPING:
-        state.pop(key, None)
+    state = obj
+    if obj.keys() & _SINGER_BOOKKEEPING:
+        state = dict(obj)
+        for key in _SINGER_BOOKKEEPING:
+            state.pop(key, None)
     if source_id is None or source_id == "":
         return f"stripe:{stream}:{state_digest(state)}"
     return f"stripe:{stream}:{source_id}:{state_digest(state)}"

@@ -49,6 +49,8 @@ def id_of(value: Any) -> str | None:
 
 
 def _text(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    if type(value) is str:  # the common case, without a call
+        return value or None
     return id_of(value)
 
 

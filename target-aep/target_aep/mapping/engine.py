@@ -104,18 +104,38 @@ def _setter(target: str) -> Setter:
 
 
 def _compile(rows: tuple[Row, ...], options: MappingOptions) -> list[tuple]:
-    compiled = []
+    """Rows -> steps. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
+    `billing_details.address.*` rows) become one step that fetches the sub-object once and skips
+    all of them when it is absent (a converter given None writes nothing anyway)."""
+    steps: list[tuple] = []
     for target, source, converter_name in rows:
         convert, _schema = converter_named(converter_name)
-        compiled.append((_getter(source), convert, _setter(target)))
-    return compiled
+        put = _setter(target)
+        parent, _, leaf = source.rpartition(".")
+        if not parent or "|" in source:
+            steps.append((False, _getter(source), convert, put))
+        elif steps and steps[-1][0] and steps[-1][1] == parent:
+            steps[-1][3].append((leaf, convert, put))
+        else:
+            steps.append((True, parent, _getter(parent), [(leaf, convert, put)]))
+    return steps
 
 
-def _apply(compiled: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) -> None:
-    for get, convert, put in compiled:
-        value = convert(get(obj), obj, options)
-        if value is not None and value != "":
-            put(out, value)  # converters return None, never an empty container
+def _apply(steps: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) -> None:
+    for step in steps:
+        if step[0]:
+            container = step[2](obj)
+            if not isinstance(container, dict):
+                continue
+            for leaf, convert, put in step[3]:
+                value = convert(container.get(leaf), obj, options)
+                if value is not None and value != "":
+                    put(out, value)
+        else:
+            _, get, convert, put = step
+            value = convert(get(obj), obj, options)
+            if value is not None and value != "":
+                put(out, value)  # converters return None, never an empty container
 
 
 def _one_primary(identity_map: dict) -> None:
