@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from singer_sdk import Target
+from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_aep.deadletter import DeadLetterWriter
@@ -40,6 +41,9 @@ class TargetAep(Target):
     name = "target-aep"
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = AepSink
+    # msgspec parses Singer input several times faster than the default json reader (singer.md
+    # 1.16); it comes with singer-sdk[msgspec], already a dependency.
+    message_reader_class = MsgSpecReader
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

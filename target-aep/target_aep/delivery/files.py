@@ -21,9 +21,10 @@ import secrets
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRecord, Rejection
 
@@ -34,18 +35,12 @@ _TEMP_PREFIX = ".tmp-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+_LINE_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 def encode_line(xdm: dict) -> bytes:
-    """One XDM record as one line of JSON (UTF-8, compact)."""
-    text = json.dumps(xdm, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-    return text.encode("utf-8") + b"\n"
+    """One XDM record as one line of compact UTF-8 JSON (msgspec: ~5x json.dumps)."""
+    return _LINE_ENCODER.encode(xdm) + b"\n"
 
 
 def fsync_directory(folder: Path) -> None:
