@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import copy
 import datetime as dt
 import json
 import os
@@ -372,10 +371,7 @@ class StripeDouble(StripeStore):
                 raise no_such("subscription_item", obj_id, "id")
             entry = data.lists[resource].by_id.get(obj_id)
             if entry is not None:
-                if (
-                    resource == "events"
-                    and entry.obj["created"] < self.now() - EVENT_RETENTION_SECONDS
-                ):
+                if resource == "events" and entry.key[0] < self.now() - EVENT_RETENTION_SECONDS:
                     raise no_such("event", obj_id, "id")
                 if paths:
                     return self._expanded(data, self._view(resource, entry.obj), paths)
@@ -407,23 +403,19 @@ class StripeDouble(StripeStore):
         return _envelope(raws, has_more, path)
 
     def _expanded(self, data: AccountData, obj: dict[str, Any], paths: ExpandPaths) -> bytes:
-        """`obj` with `expand[]` applied (rare: costs a copy and a serialization per object)."""
+        """`obj` (a fresh decode) with `expand[]` applied; rare, so decoding per object is fine."""
 
         def lookup(resource: str, obj_id: str) -> dict[str, Any] | None:
             entry = data.lists[resource].by_id.get(obj_id)
-            return copy.deepcopy(self._view(resource, entry.obj)) if entry else None
+            return self._view(resource, entry.obj) if entry else None
 
         def children(resource: str, field: str, parent_id: str) -> list[dict[str, Any]]:
-            return [
-                copy.deepcopy(self._view(resource, e.obj))
-                for e in data.lists[resource].newest_first()
-                if e.obj.get(field) == parent_id
-            ]
+            decoded = (e.obj for e in data.lists[resource].newest_first())
+            return [self._view(resource, o) for o in decoded if o.get(field) == parent_id]
 
-        expanded = copy.deepcopy(obj)
         for path, segments in paths:
-            expand(expanded, segments, path, lookup, children)
-        return dumps(expanded)
+            expand(obj, segments, path, lookup, children)
+        return dumps(obj)
 
     def _list_items(self, account: str | None, query: Query, path: str) -> bytes:
         limit = page_limit(query)

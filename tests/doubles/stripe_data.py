@@ -18,7 +18,8 @@ import logging
 import os
 import random
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -284,9 +285,10 @@ def make_charge(
     *,
     status: str = "succeeded",
     billing_email: str | None = None,
+    amount: int | None = None,
 ) -> dict[str, Any]:
     charge = example("charge")
-    amount = random_amount(rng, currency)
+    amount = amount if amount is not None else random_amount(rng, currency)
     succeeded = status == "succeeded"
     charge.update(
         id=new_id(rng, "ch"),
@@ -503,15 +505,20 @@ class _CreatedSpread:
 class _OlderPicker:
     """Picks a random object created no later than a given second (any object when none is)."""
 
-    def __init__(self, objs: list[dict[str, Any]], rng: random.Random) -> None:
-        self._objs = sorted(objs, key=lambda o: o["created"])
-        self._keys = [o["created"] for o in self._objs]
+    def __init__(
+        self,
+        objs: list[Any],
+        rng: random.Random,
+        created: Callable[[Any], int] = lambda o: o["created"],
+    ) -> None:
+        self._objs = sorted(objs, key=created)
+        self._keys = [created(o) for o in self._objs]
         self._rng = rng
 
     def __bool__(self) -> bool:
         return bool(self._objs)
 
-    def pick(self, created: int) -> dict[str, Any]:
+    def pick(self, created: int) -> Any:
         upto = bisect.bisect_right(self._keys, created) or len(self._objs)
         return self._objs[self._rng.randrange(upto)]
 
@@ -519,12 +526,40 @@ class _OlderPicker:
 def seed_objects(
     counts: dict[str, int], *, start: int, end: int, seed: int = 0
 ) -> dict[str, list[dict[str, Any]]]:
-    """A consistent data set: `counts` objects per resource, `created` spread over [start, end).
+    """`iter_seed_objects` gathered into one list per resource, oldest first."""
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in counts}
+    for resource, obj in iter_seed_objects(counts, start=start, end=end, seed=seed):
+        out[resource].append(obj)
+    for objs in out.values():
+        objs.sort(key=lambda o: o["created"])
+    return out
+
+
+@dataclass
+class _ChargePlan:
+    """What later objects need to know about a charge before it is built (refunds change it)."""
+
+    id: str
+    created: int
+    status: str
+    currency: str
+    amount: int
+    customer: dict[str, Any] | None
+    payment_intent: str
+    balance_transaction: str | None
+    amount_refunded: int = 0
+
+
+def iter_seed_objects(
+    counts: dict[str, int], *, start: int, end: int, seed: int = 0
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A consistent data set, one finished (resource, object) at a time so memory stays flat:
+    `counts` objects per resource, `created` spread over [start, end).
 
     Guarantees (when the counts allow): every subscription status incl. canceled; some
     subscriptions with more than 10 items; inactive and one-time prices; several currencies
     including jpy; charges linked to customers created before them; refunds and balance
-    transactions linked to seeded charges.
+    transactions linked to seeded charges (charge.amount_refunded matches its refunds).
     """
     unknown = set(counts) - set(OBJECT_OF)
     if unknown:
@@ -532,30 +567,27 @@ def seed_objects(
             f"cannot seed unknown resources {sorted(unknown)}; known: {sorted(OBJECT_OF)}"
         )
     rng = random.Random(seed)
-    out: dict[str, list[dict[str, Any]]] = {name: [] for name in counts}
 
     def spread(name: str) -> list[int]:
         n = counts.get(name, 0)
         return _CreatedSpread(rng, start, end, n).draw(n) if n > 0 else []
 
-    customers = [make_customer(rng, c, currency=pick_currency(rng)) for c in spread("customers")]
-    for i, customer in enumerate(customers):
+    customers: list[dict[str, Any]] = []  # just what charges and subscriptions link to
+    for i, created in enumerate(spread("customers")):
+        customer = make_customer(rng, created, currency=pick_currency(rng))
         if i % 5 == 4:  # a few share an email (Stripe allows it; the email filter must return all)
-            customer["email"] = customers[i - 1]["email"]
-    if "customers" in counts:
-        out["customers"] = customers
+            customer["email"] = customers[-1]["email"]
+        customers.append({k: customer[k] for k in ("id", "created", "currency", "email")})
+        yield "customers", customer
     older_customer = _OlderPicker(customers, rng)
 
     prices: list[dict[str, Any]] = []
     for i, created in enumerate(spread("prices")):
         currency = CURRENCIES[i % len(CURRENCIES)]
-        prices.append(
-            make_price(rng, created, currency=currency, active=i % 6 != 5, recurring=i % 7 != 6)
-        )
-    if "prices" in counts:
-        out["prices"] = prices
+        price = make_price(rng, created, currency=currency, active=i % 6 != 5, recurring=i % 7 != 6)
+        prices.append(price)
+        yield "prices", price
 
-    subscriptions = []
     for i, created in enumerate(spread("subscriptions")):
         if i < len(SUBSCRIPTION_STATUSES):
             status = SUBSCRIPTION_STATUSES[i]
@@ -569,103 +601,114 @@ def seed_objects(
         while len(chosen) < n_items:  # not enough seeded prices: embed fresh ones (not listed)
             chosen.append(make_price(rng, created, currency=currency))
         customer_id = older_customer.pick(created)["id"] if older_customer else None
-        subscriptions.append(make_subscription(rng, created, customer_id, chosen, status=status))
-    if "subscriptions" in counts:
-        out["subscriptions"] = subscriptions
+        yield "subscriptions", make_subscription(rng, created, customer_id, chosen, status=status)
 
-    charges = []
+    plans = []
     for i, created in enumerate(spread("charges")):
         customer = older_customer.pick(created) if older_customer and i % 4 else None
         status = rng.choices(("succeeded", "failed", "pending"), (17, 2, 1))[0]
         currency = (customer or {}).get("currency") or pick_currency(rng)
-        charges.append(
-            make_charge(
-                rng,
-                created,
-                customer["id"] if customer else None,
-                currency,
+        plans.append(
+            _ChargePlan(
+                id=new_id(rng, "ch"),
+                created=created,
                 status=status,
-                billing_email=customer["email"] if customer else None,
+                currency=currency,
+                amount=random_amount(rng, currency),
+                customer=customer,
+                payment_intent=new_id(rng, "pi"),
+                balance_transaction=new_id(rng, "txn") if status == "succeeded" else None,
             )
         )
-    if "charges" in counts:
-        out["charges"] = charges
 
-    older_charge = _OlderPicker([c for c in charges if c["status"] == "succeeded"], rng)
-    refunds = []
-    for created in spread("refunds"):
-        charge = older_charge.pick(created) if older_charge else None
-        if charge is not None and charge["amount_refunded"] >= charge["amount"]:
-            charge = None
-        if charge is not None:
-            amount = rng.randint(1, charge["amount"] - charge["amount_refunded"])
-            refund = make_refund(rng, max(created, charge["created"]), charge, amount=amount)
-            charge["amount_refunded"] += amount
-            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-        else:
-            refund = make_refund(rng, created)
-        refunds.append(refund)
-    refunds.sort(key=lambda r: r["created"])
-    if "refunds" in counts:
-        out["refunds"] = refunds
-
-    out_txns = _balance_transactions(
-        rng, counts.get("balance_transactions", 0), charges, refunds, spread
+    older_charge = _OlderPicker(
+        [plan for plan in plans if plan.status == "succeeded"], rng, created=lambda p: p.created
     )
-    if "balance_transactions" in counts:
-        out["balance_transactions"] = out_txns
-    return out
+    refunds = [_refund_of_older_charge(rng, created, older_charge) for created in spread("refunds")]
+    refunds.sort(key=lambda r: r["created"])
+
+    for plan in plans:
+        charge = make_charge(
+            rng,
+            plan.created,
+            plan.customer["id"] if plan.customer else None,
+            plan.currency,
+            status=plan.status,
+            billing_email=plan.customer["email"] if plan.customer else None,
+            amount=plan.amount,
+        )
+        charge.update(
+            id=plan.id,
+            payment_intent=plan.payment_intent,
+            balance_transaction=plan.balance_transaction,
+            amount_refunded=plan.amount_refunded,
+            refunded=plan.amount_refunded == plan.amount,
+        )
+        yield "charges", charge
+    for refund in refunds:
+        yield "refunds", refund
+    yield from (
+        ("balance_transactions", txn)
+        for txn in _balance_transactions(
+            rng, counts.get("balance_transactions", 0), plans, refunds, spread
+        )
+    )
+
+
+def _refund_of_older_charge(
+    rng: random.Random, created: int, older_charge: _OlderPicker
+) -> dict[str, Any]:
+    """A refund of a charge created before it (counted into the charge's amount_refunded)."""
+    plan = older_charge.pick(created) if older_charge else None
+    if plan is None or plan.amount_refunded >= plan.amount:
+        return make_refund(rng, created)
+    amount = rng.randint(1, plan.amount - plan.amount_refunded)
+    plan.amount_refunded += amount
+    charge = {"id": plan.id, "currency": plan.currency, "payment_intent": plan.payment_intent}
+    return make_refund(rng, max(created, plan.created), charge, amount=amount)
 
 
 def _balance_transactions(
     rng: random.Random,
     count: int,
-    charges: Iterable[dict[str, Any]],
+    charges: Iterable[_ChargePlan],
     refunds: Iterable[dict[str, Any]],
-    spread: Any,
-) -> list[dict[str, Any]]:
+    spread: Callable[[str], list[int]],
+) -> Iterator[dict[str, Any]]:
     """Balance transactions: first those of seeded charges/refunds (ids match), then payouts."""
-    txns: list[dict[str, Any]] = []
+    made = 0
     for charge in charges:
-        if len(txns) >= count:
-            break
-        if charge["balance_transaction"]:
-            txns.append(
-                make_balance_transaction(
-                    rng,
-                    charge["created"],
-                    amount=charge["amount"],
-                    currency=charge["currency"],
-                    kind="charge",
-                    source=charge["id"],
-                    txn_id=charge["balance_transaction"],
-                )
+        if made >= count:
+            return
+        if charge.balance_transaction:
+            made += 1
+            yield make_balance_transaction(
+                rng,
+                charge.created,
+                amount=charge.amount,
+                currency=charge.currency,
+                kind="charge",
+                source=charge.id,
+                txn_id=charge.balance_transaction,
             )
     for refund in refunds:
-        if len(txns) >= count:
-            break
-        txns.append(
-            make_balance_transaction(
-                rng,
-                refund["created"],
-                amount=-refund["amount"],
-                currency=refund["currency"],
-                kind="refund",
-                source=refund["id"],
-                txn_id=refund["balance_transaction"],
-            )
+        if made >= count:
+            return
+        made += 1
+        yield make_balance_transaction(
+            rng,
+            refund["created"],
+            amount=-refund["amount"],
+            currency=refund["currency"],
+            kind="refund",
+            source=refund["id"],
+            txn_id=refund["balance_transaction"],
         )
-    rest = count - len(txns)
-    if rest > 0:
-        for created in spread("balance_transactions")[:rest]:
-            kind = rng.choice(("payout", "adjustment", "transfer", "stripe_fee"))
-            currency = pick_currency(rng)
-            amount = -random_amount(rng, currency)
-            source = new_id(rng, {"payout": "po", "transfer": "tr"}.get(kind, "adj"))
-            txns.append(
-                make_balance_transaction(
-                    rng, created, amount=amount, currency=currency, kind=kind, source=source
-                )
-            )
-    txns.sort(key=lambda t: t["created"])
-    return txns
+    for created in spread("balance_transactions")[: count - made]:
+        kind = rng.choice(("payout", "adjustment", "transfer", "stripe_fee"))
+        currency = pick_currency(rng)
+        amount = -random_amount(rng, currency)
+        source = new_id(rng, {"payout": "po", "transfer": "tr"}.get(kind, "adj"))
+        yield make_balance_transaction(
+            rng, created, amount=amount, currency=currency, kind=kind, source=source
+        )

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.doubles.stripe_data import OBJECT_OF, seed_objects
+from tests.doubles.stripe_data import OBJECT_OF, iter_seed_objects
 from tests.doubles.stripe_query import Predicate
 
 EMBEDDED_ITEMS = 10  # Stripe embeds the first page (10) of subscription items
@@ -52,15 +52,25 @@ def dumps(obj: Any) -> bytes:
 
 
 class Entry:
-    """A stored object with its position key and its pre-serialized API rendering."""
+    """A stored object: its position key and its API rendering as JSON bytes.
 
-    __slots__ = ("item_raws", "key", "obj", "raw")
+    Only bytes are kept (a parsed charge takes ~4x the memory); `obj` decodes a fresh copy on
+    demand for filters, updates and assertions. `full` is the complete object where the
+    rendering differs (subscriptions with more than 10 items); `item_raws` are a
+    subscription's items, each rendered, for /v1/subscription_items.
+    """
 
-    def __init__(self, obj: dict[str, Any], key: tuple[int, int]) -> None:
-        self.obj = obj
+    __slots__ = ("full", "item_raws", "key", "raw")
+
+    def __init__(self, key: tuple[int, int], raw: bytes = b"") -> None:
         self.key = key
-        self.raw = b""
+        self.raw = raw
+        self.full: bytes | None = None
         self.item_raws: list[bytes] = []
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        return json.loads(self.full if self.full is not None else self.raw)
 
 
 class SortedList:
@@ -224,10 +234,10 @@ class StripeStore:
         if old is not None and old.key[0] != int(obj["created"]):
             lst.remove(obj["id"])  # re-added with another `created`: re-position it
             old = None
-        entry = Entry(obj, old.key if old else (int(obj["created"]), next(self._seq)))
-        self._render(entry, resource)
+        entry = Entry(old.key if old else (int(obj["created"]), next(self._seq)))
+        self._render(entry, resource, obj)
         if old is not None:
-            old.obj, old.raw, old.item_raws = entry.obj, entry.raw, entry.item_raws
+            old.raw, old.full, old.item_raws = entry.raw, entry.full, entry.item_raws
         else:
             lst.put(obj["id"], entry)
         if resource == "subscriptions":
@@ -244,10 +254,12 @@ class StripeStore:
         shown = {**items, "data": data[:EMBEDDED_ITEMS], "has_more": len(data) > EMBEDDED_ITEMS}
         return {**obj, "items": shown}
 
-    def _render(self, entry: Entry, resource: str) -> None:
-        entry.raw = dumps(self._view(resource, entry.obj))
+    def _render(self, entry: Entry, resource: str, obj: dict[str, Any]) -> None:
+        view = self._view(resource, obj)
+        entry.raw = dumps(view)
+        entry.full = dumps(obj) if view is not obj else None
         if resource == "subscriptions":
-            entry.item_raws = [dumps(i) for i in (entry.obj.get("items") or {}).get("data") or []]
+            entry.item_raws = [dumps(i) for i in (obj.get("items") or {}).get("data") or []]
 
     def add(
         self, resource: str, obj: dict[str, Any], *, account: str | None = None
@@ -278,7 +290,7 @@ class StripeStore:
         account: str | None = None,
         events: bool = False,
     ) -> None:
-        """Realistic cross-linked objects (stripe_data.seed_objects), created in [start, end).
+        """Realistic cross-linked objects (stripe_data.iter_seed_objects), created in [start, end).
 
         With `events`, each object also gets the event Stripe sends when it is created
         (`customer.created`, `charge.succeeded`, ...; none for balance transactions), at its
@@ -296,23 +308,22 @@ class StripeStore:
         account: str | None,
         events: bool,
     ) -> None:
-        built = seed_objects(counts, start=start, end=end, seed=seed)
+        objects = iter_seed_objects(counts, start=start, end=end, seed=seed)
         with self._lock:
             data = self._data(account)
-            for resource, objs in built.items():
-                for obj in objs:
-                    self._store(data, resource, obj)
-                    kind = _creation_event(resource, obj)
-                    if events and kind is not None:
-                        view = self._view(resource, obj)
-                        self._record_event(data, account, kind, view, None, obj["created"], None)
+            for resource, obj in objects:
+                self._store(data, resource, obj)
+                kind = _creation_event(resource, obj)
+                if events and kind is not None:
+                    view = self._view(resource, obj)
+                    self._record_event(data, account, kind, view, None, obj["created"], None)
 
     def objects(self, resource: str, *, account: str | None = None) -> list[dict[str, Any]]:
         """Current stored objects, newest first; subscriptions with ALL their items."""
         self._check_resource(resource)
         with self._lock:
             entries = self._data(account).lists[resource].newest_first()
-            return [copy.deepcopy(e.obj) for e in entries]
+            return [e.obj for e in entries]
 
     def update(
         self,
@@ -337,7 +348,7 @@ class StripeStore:
             entry = data.lists[resource].by_id.get(obj_id)
             if entry is None:
                 raise KeyError(f"no {resource} object {obj_id!r}")
-            obj = copy.deepcopy(entry.obj)
+            obj = entry.obj
             previous = deep_merge(obj, changes)
             self._store(data, resource, obj)
             kind = event_type or DEFAULT_UPDATE_EVENT.get(resource)
@@ -373,7 +384,7 @@ class StripeStore:
             if obj_id not in lst.by_id:
                 raise KeyError(f"no {resource} object {obj_id!r}")
             if resource == "subscriptions":
-                obj = copy.deepcopy(lst.by_id[obj_id].obj)
+                obj = lst.by_id[obj_id].obj
                 obj.update(status="canceled", canceled_at=when, ended_at=when)
                 self._store(data, resource, obj)
             else:
@@ -431,13 +442,10 @@ class StripeStore:
         self._put_event(data, event)
 
     def _put_event(self, data: AccountData, event: dict[str, Any]) -> None:
-        entry = Entry(event, (int(event["created"]), next(self._seq)))
-        entry.raw = dumps(event)
+        entry = Entry((int(event["created"]), next(self._seq)), dumps(event))
         data.lists["events"].put(event["id"], entry)
 
     def events(self, *, account: str | None = None) -> list[dict[str, Any]]:
         """All stored events (retention not applied), newest first."""
         with self._lock:
-            return [
-                copy.deepcopy(e.obj) for e in self._data(account).lists["events"].newest_first()
-            ]
+            return [e.obj for e in self._data(account).lists["events"].newest_first()]

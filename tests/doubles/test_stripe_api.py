@@ -788,6 +788,13 @@ def test_seed_links_objects_and_covers_the_awkward_cases(stripe_double):
     assert {c["customer"] for c in charges.values()} - {None} <= customers
     assert any(c["customer"] for c in charges.values())
     assert all(r["charge"] in charges for r in stripe_double.objects("refunds") if r["charge"])
+    refunded: dict[str, int] = {}
+    for refund in stripe_double.objects("refunds"):
+        if refund["charge"]:
+            refunded[refund["charge"]] = refunded.get(refund["charge"], 0) + refund["amount"]
+    assert refunded
+    assert all(charges[cid]["amount_refunded"] == total for cid, total in refunded.items())
+    assert all(c["amount_refunded"] <= c["amount"] for c in charges.values())
     txn_sources = {t["source"] for t in stripe_double.objects("balance_transactions")}
     assert set(charges) & txn_sources
     assert {s["status"] for s in subs} == set(stripe_data.SUBSCRIPTION_STATUSES)
