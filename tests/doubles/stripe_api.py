@@ -244,7 +244,7 @@ class StripeDouble(StripeStore):
 
     def clear_requests(self) -> None:
         with self._lock:
-            self.requests = []
+            self.requests.clear()  # in place: callers may hold the list
 
     # HTTP --------------------------------------------------------------------------------------
 

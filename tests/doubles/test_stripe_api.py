@@ -490,8 +490,11 @@ def test_stripe_version_is_recorded_and_a_malformed_one_rejected(stripe_double):
 def test_requests_record_params_and_can_be_cleared(stripe_double):
     get(stripe_double, "/v1/charges", limit=5, **{"created[gte]": T0})
     assert stripe_double.requests[-1].params == {"limit": ["5"], "created[gte]": [str(T0)]}
+    held = stripe_double.requests
     stripe_double.clear_requests()
-    assert stripe_double.requests == []
+    assert held == []  # cleared in place
+    get(stripe_double, "/v1/charges")
+    assert [r.path for r in held] == ["/v1/charges"]
 
 
 # --- connected accounts ------------------------------------------------------------------------
