@@ -526,8 +526,8 @@ def _counts(text: str) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve the local Stripe API double until killed.")
-    parser.add_argument("--port", type=int, default=12111)
-    parser.add_argument("--api-key", default="sk_test_double")
+    parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
+    parser.add_argument("--api-key", default="sk_test_double", help="the key clients must send")
     parser.add_argument(
         "--seed-counts", type=_counts, default={}, help="e.g. charges=2000,customers=500"
     )
