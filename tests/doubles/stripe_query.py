@@ -7,6 +7,7 @@ are the documented ones (stripe-python 16.1.0 `*ListParams`, reference section 5
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ ENDED = frozenset({"canceled", "incomplete_expired"})
 CREATED_OPS = ("gt", "gte", "lt", "lte")
 _BRACKETED = re.compile(r"([A-Za-z_]+)\[([A-Za-z_]*|\d*)\]")
 Predicate = Callable[[dict[str, Any]], bool]
+_COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,12 @@ LIST_PARAMS: dict[str, ParamSpec] = {
         _LIST_SCALARS
         | {"status", "customer", "customer_account", "price", "plan", "collection_method"}
         | {"test_clock"},
-        {**_CREATED_HASH, "automatic_tax": frozenset({"enabled"})},
+        {
+            **_CREATED_HASH,
+            "automatic_tax": frozenset({"enabled"}),
+            "current_period_start": frozenset(CREATED_OPS),
+            "current_period_end": frozenset(CREATED_OPS),
+        },
         frozenset({"expand"}),
     ),
     "refunds": ParamSpec(
@@ -218,6 +225,24 @@ def _has_item_price(price_id: str) -> Predicate:
     return check
 
 
+def _period_filters(query: Query) -> list[Predicate]:
+    """`current_period_start|end[op]`: since basil periods live on items, so Stripe compares
+    the latest item start and the earliest item end."""
+    preds: list[Predicate] = []
+    for name, pick in (("current_period_start", max), ("current_period_end", min)):
+        for op, value in query.hashes.get(name, {}).items():
+            bound = _integer(value, f"{name}[{op}]")
+            compare = _COMPARISONS[op]
+
+            def check(obj: dict[str, Any], name=name, pick=pick, bound=bound, compare=compare):
+                items = (obj.get("items") or {}).get("data") or []
+                periods = [item[name] for item in items if item.get(name) is not None]
+                return bool(periods) and compare(pick(periods), bound)
+
+            preds.append(check)
+    return preds
+
+
 def list_filter(resource: str, query: Query) -> Predicate | None:
     """The documented extra filters of each list endpoint, as one predicate."""
     s = query.scalars
@@ -238,6 +263,7 @@ def list_filter(resource: str, query: Query) -> Predicate | None:
         for name in ("price", "plan"):
             if name in s:
                 preds.append(_has_item_price(s[name]))
+        preds.extend(_period_filters(query))
     if resource == "balance_transactions" and "payout" in s:
         preds.append(lambda obj: False)  # only automatic payouts' transactions; none are modelled
     if resource == "prices":

@@ -328,6 +328,23 @@ def test_subscriptions_filter_by_automatic_tax(stripe_double):
     ]
 
 
+def test_subscriptions_filter_on_item_billing_periods(stripe_double):
+    rng = random.Random(4)
+    price = stripe_data.make_price(rng, T0)  # monthly: periods [created, created + 30 days)
+    early = stripe_double.add("subscriptions", stripe_data.make_subscription(rng, T0, "c", [price]))
+    late = stripe_double.add(
+        "subscriptions", stripe_data.make_subscription(rng, T0 + 1000, "c", [price])
+    )
+    early_end = early["items"]["data"][0]["current_period_end"]
+
+    def listed(**params: Any) -> list[str]:
+        return ids(get(stripe_double, "/v1/subscriptions", **params))
+
+    assert listed(**{"current_period_end[lte]": early_end}) == [early["id"]]
+    assert listed(**{"current_period_end[gt]": early_end}) == [late["id"]]
+    assert listed(**{"current_period_start[gte]": T0 + 1000}) == [late["id"]]
+
+
 def test_prices_active_filter_and_both_without_it(stripe_double):
     rng = random.Random(5)
     live = stripe_double.add("prices", stripe_data.make_price(rng, T0, active=True))
