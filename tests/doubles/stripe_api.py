@@ -8,9 +8,10 @@ parameters rejected, Stripe's error bodies, `Request-Id` on every answer, restri
 `Stripe-Account` data separation, 30-day event retention. Switches let tests add latency, a rate
 limit, or inject failures (5xx/429/4xx, broken bodies, dropped connections).
 
-Layout: stripe_store (objects and events, in API order, pre-serialized for speed), stripe_query
-(accepted parameters and filters), stripe_errors (Stripe's error answers), stripe_http (server
-plumbing), stripe_data (realistic objects). This module: the switches, auth, routing, the CLI.
+Layout: stripe_store (objects and events, in API order, kept as JSON bytes for speed),
+stripe_query (accepted parameters and filters), stripe_expand (expand[]), stripe_errors (Stripe's
+error answers), stripe_http (server plumbing), stripe_data (realistic objects) and stripe_seed
+(linked data sets). This module: the switches, auth, routing and the CLI.
 
 Run standalone as the emulator for `bin/run`:
     python -m tests.doubles.stripe_api --port 12111 --seed-counts charges=2000,customers=500

@@ -1,25 +1,20 @@
 """Realistic Stripe objects for the local API double and for tests.
 
 Every factory starts from the real example object in `../shared/stripe-examples/<name>.json`
-(deep-copied, every field kept) so schema tests see Stripe's real shapes; only ids, timestamps,
-amounts, currency, status, links and metadata are varied. When the shared folder is absent, small
-built-in templates stand in (see BUILTIN_NOTE) so the double still runs from a bare clone.
-
-`seed_objects` builds a whole consistent data set: charges point at seeded customers, refunds at
-seeded charges, balance transactions at both, subscription items at seeded prices.
+(copied, every field kept) so schema tests see Stripe's real shapes; only ids, timestamps,
+amounts, currency, status, links and metadata are varied. When the shared folder is absent, the
+small templates in stripe_builtin_examples.json stand in (logged, see BUILTIN_NOTE) so the double
+still runs from a bare clone. Whole linked data sets: stripe_seed.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import json
 import logging
 import os
 import random
 import string
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("STRIPE_XDM_SHARED", REPO_ROOT.parent / "shared"))
 EXAMPLES_DIR = SHARED / "stripe-examples"
 
+BUILTIN_EXAMPLES = Path(__file__).with_name("stripe_builtin_examples.json")
 BUILTIN_NOTE = (
     "built-in minimal template: ../shared/stripe-examples is absent, so objects carry only "
     "a subset of Stripe's fields"
@@ -65,112 +61,6 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 _ID_BYTES = bytes(ord(_ID_ALPHABET[i % len(_ID_ALPHABET)]) for i in range(256))
 _NAMES = ("Jenny Rosen", "Ada Okafor", "Kenji Sato", "Lena Vogel", "Marta Silva", "Omar Haddad")
 
-_BUILTIN: dict[str, dict[str, Any]] = {
-    "charge": {
-        "id": "ch_builtin",
-        "object": "charge",
-        "amount": 1099,
-        "amount_captured": 1099,
-        "amount_refunded": 0,
-        "balance_transaction": None,
-        "billing_details": {"email": None, "name": None},
-        "captured": True,
-        "created": 0,
-        "currency": "usd",
-        "customer": None,
-        "description": None,
-        "failure_code": None,
-        "failure_message": None,
-        "livemode": False,
-        "metadata": {},
-        "outcome": {"type": "authorized", "risk_level": "normal"},
-        "paid": True,
-        "payment_intent": None,
-        "payment_method": None,
-        "refunded": False,
-        "status": "succeeded",
-    },
-    "subscription": {
-        "id": "sub_builtin",
-        "object": "subscription",
-        "cancel_at_period_end": False,
-        "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-        "collection_method": "charge_automatically",
-        "created": 0,
-        "currency": "usd",
-        "customer": None,
-        "ended_at": None,
-        "items": {"object": "list", "data": [], "has_more": False, "url": ""},
-        "livemode": False,
-        "metadata": {},
-        "start_date": 0,
-        "status": "active",
-        "test_clock": None,
-        "trial_end": None,
-        "trial_start": None,
-    },
-    "refund": {
-        "id": "re_builtin",
-        "object": "refund",
-        "amount": 100,
-        "balance_transaction": None,
-        "charge": None,
-        "created": 0,
-        "currency": "usd",
-        "metadata": {},
-        "payment_intent": None,
-        "reason": None,
-        "status": "succeeded",
-    },
-    "balance_transaction": {
-        "id": "txn_builtin",
-        "object": "balance_transaction",
-        "amount": 100,
-        "available_on": 0,
-        "created": 0,
-        "currency": "usd",
-        "description": None,
-        "exchange_rate": None,
-        "fee": 0,
-        "fee_details": [],
-        "net": 100,
-        "reporting_category": "charge",
-        "source": None,
-        "status": "available",
-        "type": "charge",
-    },
-    "customer": {
-        "id": "cus_builtin",
-        "object": "customer",
-        "balance": 0,
-        "created": 0,
-        "currency": None,
-        "email": None,
-        "livemode": False,
-        "metadata": {},
-        "name": None,
-        "test_clock": None,
-    },
-    "price": {
-        "id": "price_builtin",
-        "object": "price",
-        "active": True,
-        "billing_scheme": "per_unit",
-        "created": 0,
-        "currency": "usd",
-        "livemode": False,
-        "lookup_key": None,
-        "metadata": {},
-        "nickname": None,
-        "product": "prod_builtin",
-        "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"},
-        "type": "recurring",
-        "unit_amount": 1000,
-        "unit_amount_decimal": "1000",
-    },
-}
-
 
 @functools.cache
 def _example_text(name: str) -> str:
@@ -178,7 +68,12 @@ def _example_text(name: str) -> str:
     if path.is_file():
         return path.read_text(encoding="utf-8")
     _log.warning("Stripe example %s: %s (looked for %s)", name, BUILTIN_NOTE, path)
-    return json.dumps(_BUILTIN[name])
+    return json.dumps(_builtin_examples()[name])
+
+
+@functools.cache
+def _builtin_examples() -> dict[str, dict[str, Any]]:
+    return json.loads(BUILTIN_EXAMPLES.read_text(encoding="utf-8"))
 
 
 @functools.cache
@@ -200,8 +95,8 @@ def examples_available() -> bool:
 
 def example(name: str) -> dict[str, Any]:
     """A fresh deep copy of Stripe's example `name` object (e.g. "charge")."""
-    if name not in _BUILTIN:
-        raise KeyError(f"no Stripe example for {name!r}; known: {sorted(_BUILTIN)}")
+    if name not in OBJECT_OF.values():
+        raise KeyError(f"no Stripe example for {name!r}; known: {sorted(OBJECT_OF.values())}")
     return json.loads(_example_text(name))
 
 
@@ -270,7 +165,7 @@ def make_price(
         type="recurring" if recurring else "one_time",
     )
     if recurring:
-        template = price.get("recurring") or _BUILTIN["price"]["recurring"]
+        template = price.get("recurring") or _builtin_examples()["price"]["recurring"]
         price["recurring"] = {**template, "interval": rng.choice(("month", "month", "year"))}
     else:
         price["recurring"] = None
@@ -486,229 +381,3 @@ def make_subscription(
     if status == "paused":
         sub["pause_collection"] = {"behavior": "void", "resumes_at": None}
     return sub
-
-
-class _CreatedSpread:
-    """Timestamps in [start, end) drawn from few distinct seconds, so many objects share one."""
-
-    def __init__(self, rng: random.Random, start: int, end: int, count: int) -> None:
-        if end <= start:
-            raise ValueError(f"seed window is empty: start={start} end={end}")
-        distinct = max(1, min(end - start, count // 3 or 1))
-        self._rng = rng
-        self._seconds = [rng.randrange(start, end) for _ in range(distinct)]
-
-    def draw(self, count: int) -> list[int]:
-        return sorted(self._rng.choice(self._seconds) for _ in range(count))
-
-
-class _OlderPicker:
-    """Picks a random object created no later than a given second (any object when none is)."""
-
-    def __init__(
-        self,
-        objs: list[Any],
-        rng: random.Random,
-        created: Callable[[Any], int] = lambda o: o["created"],
-    ) -> None:
-        self._objs = sorted(objs, key=created)
-        self._keys = [created(o) for o in self._objs]
-        self._rng = rng
-
-    def __bool__(self) -> bool:
-        return bool(self._objs)
-
-    def pick(self, created: int) -> Any:
-        upto = bisect.bisect_right(self._keys, created) or len(self._objs)
-        return self._objs[self._rng.randrange(upto)]
-
-
-def seed_objects(
-    counts: dict[str, int], *, start: int, end: int, seed: int = 0
-) -> dict[str, list[dict[str, Any]]]:
-    """`iter_seed_objects` gathered into one list per resource, oldest first."""
-    out: dict[str, list[dict[str, Any]]] = {name: [] for name in counts}
-    for resource, obj in iter_seed_objects(counts, start=start, end=end, seed=seed):
-        out[resource].append(obj)
-    for objs in out.values():
-        objs.sort(key=lambda o: o["created"])
-    return out
-
-
-@dataclass
-class _ChargePlan:
-    """What later objects need to know about a charge before it is built (refunds change it)."""
-
-    id: str
-    created: int
-    status: str
-    currency: str
-    amount: int
-    customer: dict[str, Any] | None
-    payment_intent: str
-    balance_transaction: str | None
-    amount_refunded: int = 0
-
-
-def iter_seed_objects(
-    counts: dict[str, int], *, start: int, end: int, seed: int = 0
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A consistent data set, one finished (resource, object) at a time so memory stays flat:
-    `counts` objects per resource, `created` spread over [start, end).
-
-    Guarantees (when the counts allow): every subscription status incl. canceled; some
-    subscriptions with more than 10 items; inactive and one-time prices; several currencies
-    including jpy; charges linked to customers created before them; refunds and balance
-    transactions linked to seeded charges (charge.amount_refunded matches its refunds).
-    """
-    unknown = set(counts) - set(OBJECT_OF)
-    if unknown:
-        raise ValueError(
-            f"cannot seed unknown resources {sorted(unknown)}; known: {sorted(OBJECT_OF)}"
-        )
-    rng = random.Random(seed)
-
-    def spread(name: str) -> list[int]:
-        n = counts.get(name, 0)
-        return _CreatedSpread(rng, start, end, n).draw(n) if n > 0 else []
-
-    customers: list[dict[str, Any]] = []  # just what charges and subscriptions link to
-    for i, created in enumerate(spread("customers")):
-        customer = make_customer(rng, created, currency=pick_currency(rng))
-        if i % 5 == 4:  # a few share an email (Stripe allows it; the email filter must return all)
-            customer["email"] = customers[-1]["email"]
-        customers.append({k: customer[k] for k in ("id", "created", "currency", "email")})
-        yield "customers", customer
-    older_customer = _OlderPicker(customers, rng)
-
-    prices: list[dict[str, Any]] = []
-    for i, created in enumerate(spread("prices")):
-        currency = CURRENCIES[i % len(CURRENCIES)]
-        price = make_price(rng, created, currency=currency, active=i % 6 != 5, recurring=i % 7 != 6)
-        prices.append(price)
-        yield "prices", price
-
-    for i, created in enumerate(spread("subscriptions")):
-        if i < len(SUBSCRIPTION_STATUSES):
-            status = SUBSCRIPTION_STATUSES[i]
-        else:
-            status = rng.choices(SUBSCRIPTION_STATUSES, SUBSCRIPTION_STATUS_WEIGHTS)[0]
-        n_items = rng.randint(11, 14) if i % 6 == 1 else rng.choice((1, 1, 1, 2, 3))
-        currency = pick_currency(rng)
-        pool = [p for p in prices if p["currency"] == currency and p["type"] == "recurring"]
-        rng.shuffle(pool)
-        chosen = pool[:n_items]
-        while len(chosen) < n_items:  # not enough seeded prices: embed fresh ones (not listed)
-            chosen.append(make_price(rng, created, currency=currency))
-        customer_id = older_customer.pick(created)["id"] if older_customer else None
-        yield "subscriptions", make_subscription(rng, created, customer_id, chosen, status=status)
-
-    plans = []
-    for i, created in enumerate(spread("charges")):
-        customer = older_customer.pick(created) if older_customer and i % 4 else None
-        status = rng.choices(("succeeded", "failed", "pending"), (17, 2, 1))[0]
-        currency = (customer or {}).get("currency") or pick_currency(rng)
-        plans.append(
-            _ChargePlan(
-                id=new_id(rng, "ch"),
-                created=created,
-                status=status,
-                currency=currency,
-                amount=random_amount(rng, currency),
-                customer=customer,
-                payment_intent=new_id(rng, "pi"),
-                balance_transaction=new_id(rng, "txn") if status == "succeeded" else None,
-            )
-        )
-
-    older_charge = _OlderPicker(
-        [plan for plan in plans if plan.status == "succeeded"], rng, created=lambda p: p.created
-    )
-    refunds = [_refund_of_older_charge(rng, created, older_charge) for created in spread("refunds")]
-    refunds.sort(key=lambda r: r["created"])
-
-    for plan in plans:
-        charge = make_charge(
-            rng,
-            plan.created,
-            plan.customer["id"] if plan.customer else None,
-            plan.currency,
-            status=plan.status,
-            billing_email=plan.customer["email"] if plan.customer else None,
-            amount=plan.amount,
-        )
-        charge.update(
-            id=plan.id,
-            payment_intent=plan.payment_intent,
-            balance_transaction=plan.balance_transaction,
-            amount_refunded=plan.amount_refunded,
-            refunded=plan.amount_refunded == plan.amount,
-        )
-        yield "charges", charge
-    for refund in refunds:
-        yield "refunds", refund
-    yield from (
-        ("balance_transactions", txn)
-        for txn in _balance_transactions(
-            rng, counts.get("balance_transactions", 0), plans, refunds, spread
-        )
-    )
-
-
-def _refund_of_older_charge(
-    rng: random.Random, created: int, older_charge: _OlderPicker
-) -> dict[str, Any]:
-    """A refund of a charge created before it (counted into the charge's amount_refunded)."""
-    plan = older_charge.pick(created) if older_charge else None
-    if plan is None or plan.amount_refunded >= plan.amount:
-        return make_refund(rng, created)
-    amount = rng.randint(1, plan.amount - plan.amount_refunded)
-    plan.amount_refunded += amount
-    charge = {"id": plan.id, "currency": plan.currency, "payment_intent": plan.payment_intent}
-    return make_refund(rng, max(created, plan.created), charge, amount=amount)
-
-
-def _balance_transactions(
-    rng: random.Random,
-    count: int,
-    charges: Iterable[_ChargePlan],
-    refunds: Iterable[dict[str, Any]],
-    spread: Callable[[str], list[int]],
-) -> Iterator[dict[str, Any]]:
-    """Balance transactions: first those of seeded charges/refunds (ids match), then payouts."""
-    made = 0
-    for charge in charges:
-        if made >= count:
-            return
-        if charge.balance_transaction:
-            made += 1
-            yield make_balance_transaction(
-                rng,
-                charge.created,
-                amount=charge.amount,
-                currency=charge.currency,
-                kind="charge",
-                source=charge.id,
-                txn_id=charge.balance_transaction,
-            )
-    for refund in refunds:
-        if made >= count:
-            return
-        made += 1
-        yield make_balance_transaction(
-            rng,
-            refund["created"],
-            amount=-refund["amount"],
-            currency=refund["currency"],
-            kind="refund",
-            source=refund["id"],
-            txn_id=refund["balance_transaction"],
-        )
-    for created in spread("balance_transactions")[: count - made]:
-        kind = rng.choice(("payout", "adjustment", "transfer", "stripe_fee"))
-        currency = pick_currency(rng)
-        amount = -random_amount(rng, currency)
-        source = new_id(rng, {"payout": "po", "transfer": "tr"}.get(kind, "adj"))
-        yield make_balance_transaction(
-            rng, created, amount=amount, currency=currency, kind=kind, source=source
-        )

@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.doubles.stripe_data import OBJECT_OF, iter_seed_objects
+from tests.doubles.stripe_data import OBJECT_OF
 from tests.doubles.stripe_query import Predicate
+from tests.doubles.stripe_seed import iter_seed_objects
 
 EMBEDDED_ITEMS = 10  # Stripe embeds the first page (10) of subscription items
 
@@ -290,7 +291,7 @@ class StripeStore:
         account: str | None = None,
         events: bool = False,
     ) -> None:
-        """Realistic cross-linked objects (stripe_data.iter_seed_objects), created in [start, end).
+        """Realistic cross-linked objects (stripe_seed.iter_seed_objects), created in [start, end).
 
         With `events`, each object also gets the event Stripe sends when it is created
         (`customer.created`, `charge.succeeded`, ...; none for balance transactions), at its

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.doubles import stripe_data
+from tests.doubles import stripe_data, stripe_seed
 from tests.doubles.stripe_api import StripeDouble
 from tests.shared_paths import REPO_ROOT, STRIPE_EXAMPLES, require
 
@@ -837,9 +837,9 @@ def test_seeded_objects_keep_every_field_of_stripes_examples(stripe_double):
 
 
 def test_seed_is_reproducible_from_its_seed():
-    first = stripe_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=4)
-    again = stripe_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=4)
-    other = stripe_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=5)
+    first = stripe_seed.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=4)
+    again = stripe_seed.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=4)
+    other = stripe_seed.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=5)
     assert first == again
     assert [c["id"] for c in first["charges"]] != [c["id"] for c in other["charges"]]
 
@@ -866,7 +866,7 @@ def test_without_shared_examples_builtin_templates_are_used_and_said(monkeypatch
     stripe_data._item_template_text.cache_clear()
     try:
         charge = stripe_data.example("charge")
-        built = stripe_data.seed_objects({"subscriptions": 2, "charges": 3}, start=T0, end=T0 + 9)
+        built = stripe_seed.seed_objects({"subscriptions": 2, "charges": 3}, start=T0, end=T0 + 9)
     finally:
         stripe_data._example_text.cache_clear()
         stripe_data._item_template_text.cache_clear()
