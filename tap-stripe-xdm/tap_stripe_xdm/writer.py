@@ -12,10 +12,21 @@ import sys
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 
+CHUNK_BYTES = 256 * 1024
+
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
+    """Collect encoded messages and write them in large chunks; flush at every other message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+
     def write_message(self, message: Message) -> None:
-        out = sys.stdout.buffer
-        out.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            out.flush()
+        self._pending += self.format_message(message)
+        if len(self._pending) >= CHUNK_BYTES or not isinstance(message, RecordMessage):
+            out = sys.stdout.buffer
+            out.write(self._pending)
+            self._pending.clear()
+            if not isinstance(message, RecordMessage):
+                out.flush()

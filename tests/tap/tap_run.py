@@ -75,9 +75,10 @@ def run_tap(
     config: dict[str, Any],
     state: dict[str, Any] | None = None,
     streams: set[str] | None = None,
+    catalog: dict[str, Any] | None = None,
 ) -> TapRun:
     """Sync in-process; `streams` limits the run to those streams (default: all six)."""
-    tap = TapStripeXdm(config=config, state=state or {}, parse_env_config=False)
+    tap = TapStripeXdm(config=config, state=state or {}, catalog=catalog, parse_env_config=False)
     if streams is not None:
         for name, stream in tap.streams.items():
             stream.selected = name in streams
