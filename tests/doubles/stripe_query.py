@@ -13,22 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.doubles import stripe_data
 from tests.doubles.stripe_errors import StripeError, exclusive, unknown_parameter
 
 MAX_EVENT_TYPES = 20
 MAX_LOOKUP_KEYS = 10
-SUBSCRIPTION_STATUSES = frozenset(
-    {
-        "active",
-        "canceled",
-        "incomplete",
-        "incomplete_expired",
-        "past_due",
-        "paused",
-        "trialing",
-        "unpaid",
-    }
-)
+SUBSCRIPTION_STATUSES = frozenset(stripe_data.SUBSCRIPTION_STATUSES)
 # `status=ended` means exactly these; subscriptions listed without `status` leave them out.
 ENDED = frozenset({"canceled", "incomplete_expired"})
 CREATED_OPS = ("gt", "gte", "lt", "lte")
