@@ -1,0 +1,185 @@
+"""`meltano run tap-stripe-xdm target-aep` with the real Meltano CLI, end to end.
+
+Stripe is the local Stripe double, Experience Platform the local AEP double (which checks every
+exchange against Adobe's OpenAPI specs and validates every entity against its dataset's closed
+schema). Each test runs twice: the second run, after new objects appear in Stripe, must send
+only those (plus documented boundary duplicates: objects created in the bookmark's own second),
+with the bookmarks kept in Meltano's system database.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from tap_stripe_xdm import schemas as tap_schemas
+from target_aep.mapping import mapper_for
+from target_aep.mapping.converters import MappingOptions
+from target_aep.validation import builtin_schema, with_tenant
+
+from tests.doubles.aep_api import aep_double
+from tests.doubles.stripe_api import StripeDouble
+
+STREAMS = ("charges", "subscriptions", "refunds", "balance_transactions", "customers", "prices")
+FIRST = {
+    "charges": 60,
+    "customers": 25,
+    "subscriptions": 20,
+    "refunds": 12,
+    "balance_transactions": 60,
+    "prices": 10,
+}
+LATER = {"charges": 7, "customers": 3, "refunds": 2, "balance_transactions": 5}
+TENANT = "acme"
+START = 1735689600  # 2025-01-01
+
+
+def tap_env(stripe: StripeDouble) -> dict[str, str]:
+    return {
+        "TAP_STRIPE_XDM_API_URL": stripe.url,
+        "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
+        # No lag: objects created a second ago are already listed by the double.
+        "TAP_STRIPE_XDM_VISIBILITY_LAG_SECONDS": "0",
+    }
+
+
+def target_env(config: dict) -> dict[str, str]:
+    """Settings as Meltano reads them from the environment (objects as JSON).
+
+    Decimal settings are left out: Meltano 4.4.1 cannot serialise a `kind: decimal` value read
+    from an environment variable (README, limits); the doubles need no tuning here anyway.
+    """
+    return {
+        f"TARGET_AEP_{key.upper()}": json.dumps(value) if isinstance(value, dict) else str(value)
+        for key, value in config.items()
+        if not isinstance(value, float)
+        and key not in {"request_timeout", "batch_poll_timeout_seconds"}
+    }
+
+
+def stripe_ids(stripe: StripeDouble, stream: str) -> set[str]:
+    return {obj["id"] for obj in stripe.objects(stream)}
+
+
+def created_at_or_after(stripe: StripeDouble, stream: str, second: int) -> set[str]:
+    return {obj["id"] for obj in stripe.objects(stream) if obj["created"] >= second}
+
+
+def add_later_objects(stripe: StripeDouble) -> int:
+    """New objects created now (after the first run's bookmark); returns their creation second."""
+    now = int(time.time())
+    stripe.seed(LATER, start=now, end=now + 1, seed=99, events=True)
+    time.sleep(1.1)  # the tap reads up to "now": let that second pass
+    return now
+
+
+def entity_ids(entities: list[dict]) -> list[str]:
+    return [entity[f"_{TENANT}"]["stripe"]["id"] for entity in entities]
+
+
+def dataset_schema(stream: str) -> dict:
+    """What the dataset in Platform would enforce: the class/field groups + the tenant group."""
+    mapper = mapper_for(
+        stream, {}, MappingOptions(tenant_id=TENANT, identity_namespace="StripeCustomerID")
+    )
+    tap_schema = json.loads((Path(tap_schemas.__file__).parent / f"{stream}.json").read_text())
+    return with_tenant(builtin_schema(mapper.schema), TENANT, mapper.tenant_schema(tap_schema))
+
+
+@pytest.fixture
+def stripe():
+    with StripeDouble() as double:
+        double.seed(FIRST, start=START, end=START + 90 * 86_400, seed=5, events=True)
+        yield double
+
+
+def test_streaming_run_delivers_every_object_once_then_only_new_ones(
+    installed_project, stripe, tmp_path
+):
+    with aep_double(tenant_id=TENANT) as aep:
+        streams = {}
+        for stream in STREAMS:
+            dataset_id, schema_id = (
+                f"ds_{stream}",
+                f"https://ns.adobe.com/{TENANT}/schemas/{stream}",
+            )
+            aep.register_dataset(dataset_id, schema_id, dataset_schema(stream))
+            streams[stream] = {
+                "dataset_id": dataset_id,
+                "schema_id": schema_id,
+                "flow_id": f"flow_{stream}",
+            }
+        config = aep.config(
+            destination="streaming",
+            tenant_id=TENANT,
+            streams=streams,
+            output_dir=str(tmp_path / "out"),
+        )
+        env = {**tap_env(stripe), **target_env(config)}
+        suffix = ("--state-id-suffix", "streaming")
+
+        installed_project.run(env, *suffix)
+        first = {s: entity_ids(aep.dcs_entities[f"ds_{s}"]) for s in STREAMS}
+        for stream in STREAMS:
+            assert sorted(first[stream]) == sorted(stripe_ids(stripe, stream)), stream
+        state = installed_project.state(env, "streaming")
+        assert set(state["singer_state"]["bookmarks"]) >= set(STREAMS)
+
+        before = {s: stripe_ids(stripe, s) for s in STREAMS}
+        new_second = add_later_objects(stripe)
+        installed_project.run(env, *suffix)
+        for stream in STREAMS:
+            second = entity_ids(aep.dcs_entities[f"ds_{stream}"])[len(first[stream]) :]
+            new = stripe_ids(stripe, stream) - before[stream]
+            assert new <= set(second), stream
+            # Only new objects, or boundary duplicates from the bookmark's own second.
+            assert set(second) - new <= created_at_or_after(stripe, stream, new_second - 1), stream
+        dead_letters = tmp_path / "out" / "dead_letters.jsonl"
+        assert not dead_letters.exists() or not dead_letters.read_text().strip()
+
+
+def read_files(output_dir: Path, stream: str) -> list[dict]:
+    folder = output_dir / stream
+    if not folder.exists():
+        return []
+    manifest = json.loads((folder / "manifest.json").read_text())
+    rows: list[dict] = []
+    for entry in manifest["files"]:
+        lines = (folder / entry["name"]).read_text().splitlines()
+        assert len(lines) == entry["records"]
+        rows.extend(json.loads(line) for line in lines)
+    return rows
+
+
+def test_files_run_writes_every_object_then_only_new_ones_and_full_refresh_rewrites(
+    installed_project, stripe, tmp_path
+):
+    output_dir = tmp_path / "xdm"
+    env = {
+        **tap_env(stripe),
+        "TARGET_AEP_DESTINATION": "files",
+        "TARGET_AEP_OUTPUT_DIR": str(output_dir),
+        "TARGET_AEP_TENANT_ID": TENANT,
+    }
+    suffix = ("--state-id-suffix", "files")
+
+    installed_project.run(env, *suffix)
+    first = {s: entity_ids(read_files(output_dir, s)) for s in STREAMS}
+    for stream in STREAMS:
+        assert sorted(first[stream]) == sorted(stripe_ids(stripe, stream)), stream
+
+    before = {s: stripe_ids(stripe, s) for s in STREAMS}
+    new_second = add_later_objects(stripe)
+    installed_project.run(env, *suffix)
+    for stream in STREAMS:
+        second = entity_ids(read_files(output_dir, stream))[len(first[stream]) :]
+        new = stripe_ids(stripe, stream) - before[stream]
+        assert new <= set(second), stream
+        assert set(second) - new <= created_at_or_after(stripe, stream, new_second - 1), stream
+
+    installed_project.run(env, *suffix, "--full-refresh")
+    for stream in STREAMS:
+        everything = entity_ids(read_files(output_dir, stream))
+        assert stripe_ids(stripe, stream) <= set(everything[len(first[stream]) :]), stream
