@@ -7,6 +7,7 @@ records are missing; a crash loses only unflushed records that no printed STATE 
 
 from __future__ import annotations
 
+import atexit
 import sys
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -21,12 +22,21 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+        # A run that stops on an error still hands over the records it read (no STATE
+        # covers them, so a rerun reads them again: at-least-once either way).
+        atexit.register(self.flush)
 
     def write_message(self, message: Message) -> None:
         self._pending += self.format_message(message)
-        if len(self._pending) >= CHUNK_BYTES or not isinstance(message, RecordMessage):
-            out = sys.stdout.buffer
-            out.write(self._pending)
+        if not isinstance(message, RecordMessage):
+            self.flush()
+        elif len(self._pending) >= CHUNK_BYTES:
+            sys.stdout.buffer.write(self._pending)
             self._pending.clear()
-            if not isinstance(message, RecordMessage):
-                out.flush()
+
+    def flush(self) -> None:
+        """Write everything collected so far and flush stdout."""
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
+        sys.stdout.flush()
