@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from singer_sdk import Target
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 
 from target_aep.deadletter import DeadLetterWriter
 from target_aep.delivery import Delivery, build_delivery
@@ -44,6 +45,13 @@ class TargetAep(Target):
     # msgspec parses Singer input several times faster than the default json reader (singer.md
     # 1.16); it comes with singer-sdk[msgspec], already a dependency.
     message_reader_class = MsgSpecReader
+    # No `validate-records`: the Stripe-shaped input is not what must be valid, the mapped XDM
+    # is, and that is always validated (validation.py); the SDK setting would do nothing here.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        capability
+        for capability in Target.capabilities
+        if capability != TargetCapabilities.VALIDATE_RECORDS
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
