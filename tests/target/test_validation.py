@@ -17,7 +17,8 @@ from target_aep.validation import (
     with_tenant,
 )
 
-from tests.target.examples import STREAMS, example, singer_schema
+from tests.shared_paths import STRIPE_FIXTURES, require
+from tests.target.examples import EXAMPLE_FILES, STREAMS, example, singer_schema
 
 OPTIONS = MappingOptions(tenant_id="acme")
 
@@ -53,14 +54,28 @@ def test_every_mapped_example_is_valid_against_its_builtin_schema(stream):
     assert validator.errors(mapper_for(stream, {}, OPTIONS).map(example(stream))) == []
 
 
-@pytest.mark.parametrize("stream", STREAMS)
-def test_examples_are_valid_with_the_tenant_area_derived_from_the_taps_schemas(stream):
+def tap_schema(stream: str) -> dict:
+    """The tap's own Singer schema of `stream` (what the target receives in a real run)."""
     try:
         text = resources.files("tap_stripe_xdm.schemas").joinpath(f"{stream}.json").read_text()
     except (ModuleNotFoundError, FileNotFoundError):
         pytest.skip("tap_stripe_xdm's schemas are not installed")
-    validator = builtin_validator(stream, json.loads(text))
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_examples_are_valid_with_the_tenant_area_derived_from_the_taps_schemas(stream):
+    validator = builtin_validator(stream, tap_schema(stream))
     assert validator.errors(mapper_for(stream, {}, OPTIONS).map(example(stream))) == []
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_stripes_openapi_fixtures_map_to_valid_xdm_too(stream):
+    """A second real shape per object: Stripe's own sample objects (fixtures3.json)."""
+    fixtures = json.loads(require(STRIPE_FIXTURES).read_text())["resources"]
+    source = fixtures[EXAMPLE_FILES[stream].removesuffix(".json")]
+    validator = builtin_validator(stream, tap_schema(stream))
+    assert validator.errors(mapper_for(stream, {}, OPTIONS).map(source)) == []
 
 
 def test_every_error_of_a_broken_record_is_listed_with_its_path():
