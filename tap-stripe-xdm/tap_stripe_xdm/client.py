@@ -7,18 +7,16 @@ object untouched, plus `account_id`). Concrete streams only say what differs.
 
 from __future__ import annotations
 
-import datetime
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk import SchemaDirectory, Stream, StreamSchema
+from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel as Conformance
-from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, Breadcrumb, SelectionMask
-from singer_sdk.singerlib.encoding.simple import RecordMessage
 
 from tap_stripe_xdm import bookmarks, schemas
 from tap_stripe_xdm.api import ListPage
+from tap_stripe_xdm.record_path import LeanRecordMessages
 from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark
 
 if TYPE_CHECKING:
@@ -44,21 +42,7 @@ class _UnsortedStreamNoteFilter(logging.Filter):
 logging.getLogger("singer_sdk").addFilter(_UnsortedStreamNoteFilter())
 
 
-class _MemoizedSelectionMask(SelectionMask):
-    """A selection mask that remembers what it resolved for nested properties.
-
-    The SDK checks the selection of every property of every record, nested ones included;
-    nested breadcrumbs are not in the catalog, so each check walks up to the parent. Stripe
-    objects nest deeply, which made this walk the costliest step per record.
-    """
-
-    def __missing__(self, breadcrumb: Breadcrumb) -> bool:
-        selected = super().__missing__(breadcrumb)
-        self[breadcrumb] = selected
-        return selected
-
-
-class StripeStream(Stream):
+class StripeStream(LeanRecordMessages):
     """One Stripe list endpoint, read incrementally on `created`."""
 
     path: ClassVar[str]
@@ -78,48 +62,6 @@ class StripeStream(Stream):
     def __init__(self, tap: TapStripeXdm) -> None:
         super().__init__(tap)
         self._stripe_tap = tap
-        self._mask_source: SelectionMask | None = None
-        self._memoized_mask = _MemoizedSelectionMask()
-        self._checked_mask: SelectionMask | None = None
-        self._all_selected = False
-
-    @property
-    def mask(self) -> SelectionMask:
-        """The SDK's selection mask, memoized (rebuilt whenever the selection changes)."""
-        resolved = super().mask
-        if resolved is not self._mask_source:
-            self._mask_source = resolved
-            self._memoized_mask = _MemoizedSelectionMask(resolved)
-        return self._memoized_mask
-
-    def _every_property_selected(self) -> bool:
-        mask = self.mask
-        if mask is not self._checked_mask:
-            self._checked_mask = mask
-            self._all_selected = all(mask.values())
-        return self._all_selected
-
-    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
-        """The SDK's record step, minus its per-record walk when nothing is deselected.
-
-        With every property selected and TYPE_CONFORMANCE_LEVEL NONE, the SDK's step walks
-        every nested property of every record only to change nothing; at Stripe's nesting
-        that walk cost more than everything else per record. Stream maps still apply, and
-        any deselected property (or another replication method) takes the SDK's own path.
-        """
-        if not (
-            self._every_property_selected() and self.replication_method == REPLICATION_INCREMENTAL
-        ):
-            yield from super()._generate_record_messages(record)
-            return
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    time_extracted=datetime.datetime.now(datetime.timezone.utc),
-                )
 
     @property
     def runtime(self) -> TapRuntime:
