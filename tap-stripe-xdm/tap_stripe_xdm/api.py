@@ -41,6 +41,7 @@ class _ErrorDetail(msgspec.Struct):
     message: str | None = None
     type: str | None = None
     code: str | None = None
+    param: str | None = None
 
 
 class _ErrorBody(msgspec.Struct):
@@ -188,6 +189,8 @@ class StripeAPI:
             ),
             status=status,
             request_id=request_id,
+            code=detail.code,
+            param=detail.param,
         )
 
 

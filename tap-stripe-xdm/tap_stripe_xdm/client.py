@@ -16,8 +16,14 @@ from singer_sdk.helpers.conform import TypeConformanceLevel as Conformance
 
 from tap_stripe_xdm import bookmarks, schemas
 from tap_stripe_xdm.api import ListPage
+from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.record_path import LeanRecordMessages
-from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark
+from tap_stripe_xdm.windows import (
+    ConcurrentWindowReader,
+    CreatedWindow,
+    CursorLostError,
+    Watermark,
+)
 
 if TYPE_CHECKING:
     from tap_stripe_xdm.runtime import TapRuntime
@@ -86,7 +92,12 @@ class StripeStream(LeanRecordMessages):
         params: dict[str, str | int] = {"limit": PAGE_LIMIT, **self.list_params, **window.params()}
         if starting_after:
             params["starting_after"] = starting_after
-        page = self.runtime.api.list_page(self.path, params, account=account)
+        try:
+            page = self.runtime.api.list_page(self.path, params, account=account)
+        except StripeRequestError as error:
+            if starting_after and error.is_missing_cursor:
+                raise CursorLostError(starting_after) from error
+            raise
         self.complete(page.data, account)
         return page
 

@@ -35,10 +35,25 @@ def redact(text: str) -> str:
 class StripeRequestError(FatalAPIError):
     """A request Stripe refused for good (a 4xx other than 429, or retries exhausted)."""
 
-    def __init__(self, message: str, *, status: int | None, request_id: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        request_id: str | None,
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
         super().__init__(redact(message))
         self.status = status
         self.request_id = request_id
+        self.code = code  # Stripe's error.code, e.g. resource_missing
+        self.param = param  # the parameter Stripe blames, e.g. starting_after
+
+    @property
+    def is_missing_cursor(self) -> bool:
+        """The `starting_after` object no longer exists (deleted between two pages)."""
+        return self.code == "resource_missing" and self.param == "starting_after"
 
 
 def describe_failure(

@@ -49,6 +49,10 @@ def plan_windows(start: int, end: int, size_seconds: int) -> list[CreatedWindow]
     ]
 
 
+class CursorLostError(Exception):
+    """The object a window's cursor points at is gone (deleted between two pages)."""
+
+
 @dataclass(frozen=True)
 class Watermark:
     """Every object created before `value` has been handed to the consumer."""
@@ -61,11 +65,12 @@ PageFetcher = Callable[[CreatedWindow, "str | None"], ListPage]
 
 
 class _Task:
-    __slots__ = ("cursor", "seq", "window")
+    __slots__ = ("cursor", "cursor_created", "seq", "window")
 
     def __init__(self, window: CreatedWindow, seq: int) -> None:
         self.window = window
         self.cursor: str | None = None
+        self.cursor_created = window.end
         self.seq = seq
 
     def __lt__(self, other: _Task) -> bool:  # heap order: oldest window first
@@ -195,11 +200,16 @@ class ConcurrentWindowReader:
     def _read(self, task: _Task) -> None:
         """Fetch pages of `task` until it is exhausted or split (then it goes back in line)."""
         while not self._stop.is_set():
-            page = self._fetch(task.window, task.cursor)
+            try:
+                page = self._fetch(task.window, task.cursor)
+            except CursorLostError:
+                self._restart_before_cursor(task)
+                continue
             more = page.has_more and bool(page.data)
             split = False
             if more:
                 task.cursor = page.data[-1]["id"]
+                task.cursor_created = page.data[-1]["created"]
                 split = self._maybe_split(task, page.data)
             if not self._put((_PAGE, page.data)):
                 return
@@ -211,6 +221,24 @@ class ConcurrentWindowReader:
                     heapq.heappush(self._pending, task)
                     self._cond.notify()
                 return
+
+    def _restart_before_cursor(self, task: _Task) -> None:
+        """Continue a window whose cursor object was deleted, without the cursor.
+
+        Everything created after the cursor's second was read already (newest first), so the
+        window shrinks to end just after that second; objects of that one second are read
+        again (duplicates, never gaps).
+        """
+        self._logger.warning(
+            "Cursor %s disappeared (object deleted during the read); re-reading created "
+            "[%d, %d] without it",
+            task.cursor,
+            task.window.start,
+            task.cursor_created,
+        )
+        with self._cond:
+            task.window = CreatedWindow(task.window.start, task.cursor_created + 1)
+        task.cursor = None
 
     def _maybe_split(self, task: _Task, data: list[dict[str, Any]]) -> bool:
         """Split the unread older part off `task` as a new window; True if it did.

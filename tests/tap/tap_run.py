@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,9 +76,15 @@ def run_tap(
     state: dict[str, Any] | None = None,
     streams: set[str] | None = None,
     catalog: dict[str, Any] | None = None,
+    prepare: Callable[[TapStripeXdm], None] | None = None,
 ) -> TapRun:
-    """Sync in-process; `streams` limits the run to those streams (default: all six)."""
+    """Sync in-process; `streams` limits the run to those streams (default: all six).
+
+    `prepare` gets the tap before the sync (e.g. to wrap its API client).
+    """
     tap = TapStripeXdm(config=config, state=state or {}, catalog=catalog, parse_env_config=False)
+    if prepare is not None:
+        prepare(tap)
     if streams is not None:
         for name, stream in tap.streams.items():
             stream.selected = name in streams

@@ -157,3 +157,10 @@ def test_request_timeout_is_retried() -> None:
         with pytest.raises(StripeRequestError, match="still failing after 2 attempts"):
             api.list_page("/v1/charges", PARAMS)
         assert len(charge_requests(slow)) == 2
+
+
+def test_unknown_cursor_is_reported_as_a_missing_cursor(double: StripeDouble) -> None:
+    with pytest.raises(StripeRequestError) as caught:
+        make_api(double.url).list_page("/v1/charges", {**PARAMS, "starting_after": "ch_gone"})
+    assert caught.value.is_missing_cursor
+    assert caught.value.status == 404

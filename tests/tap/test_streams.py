@@ -127,3 +127,32 @@ def test_stream_maps_apply_to_records(seeded_double) -> None:
         assert "nickname" not in record
         if record["unit_amount"] is not None:
             assert record["amount_x2"] == 2 * record["unit_amount"]
+
+
+def test_object_deleted_between_two_pages_loses_nothing() -> None:
+    with StripeDouble() as double:
+        double.seed({"customers": 450}, start=SEEDED_START, end=SEEDED_END, seed=8)
+        expected = {c["id"] for c in double.objects("customers")}
+        deleted: list[str] = []
+
+        def delete_the_first_cursor(tap: TapStripeXdm) -> None:
+            api = tap.runtime.api
+            list_page = api.list_page
+
+            def list_page_then_delete(path, params, *, account=None):
+                page = list_page(path, params, account=account)
+                if not deleted and page.has_more:
+                    deleted.append(page.data[-1]["id"])
+                    double.delete("customers", page.data[-1]["id"])
+                return page
+
+            api.list_page = list_page_then_delete
+
+        run = run_tap(
+            base_config(double.url, max_concurrency=1),
+            streams={"customers"},
+            prepare=delete_the_first_cursor,
+        )
+        assert deleted
+        assert set(run.ids()) == expected  # the deleted one was emitted before its deletion
+        assert run.final_state["bookmarks"]["customers"]["replication_key_value"] > SEEDED_END

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 from tap_stripe_xdm.api import ListPage
-from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark, plan_windows
+from tap_stripe_xdm.windows import (
+    ConcurrentWindowReader,
+    CreatedWindow,
+    CursorLostError,
+    Watermark,
+    plan_windows,
+)
 
 
 class FakeList:
@@ -172,3 +178,22 @@ def test_closing_the_reader_early_stops_the_workers() -> None:
     time.sleep(0.2)
     assert len(fake.calls) == calls
     assert not [t for t in threading.enumerate() if t.name.startswith("stripe-window")]
+
+
+def test_a_deleted_cursor_object_restarts_the_window_before_it_without_gaps() -> None:
+    fake = FakeList([t // 3 for t in range(3_000)], limit=50)  # three objects per second
+    lost: list[str] = []
+
+    def fetch(window: CreatedWindow, cursor: str | None) -> ListPage:
+        if cursor is not None and not lost:
+            lost.append(cursor)  # the object behind the first cursor is deleted
+            raise CursorLostError(cursor)
+        return fake.fetch(window, cursor)
+
+    reader = ConcurrentWindowReader([CreatedWindow(0, 1_000)], fetch, concurrency=1)
+    seen, marks = consume(reader)
+    assert lost
+    assert {o["id"] for o in seen} == {o["id"] for o in fake.objects}
+    repeated = len(seen) - len({o["id"] for o in seen})
+    assert repeated <= 3, "only objects of the cursor's own second are read twice"
+    assert marks[-1][0] == 1_000
