@@ -64,12 +64,27 @@ class _TransientError(Exception):
     """A failed attempt worth retrying; carries what to log and any Retry-After."""
 
     def __init__(
-        self, reason: str, request_id: str | None = None, retry_after: float | None = None
+        self,
+        reason: str,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        *,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.request_id = request_id
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
+
+
+@dataclass
+class RequestCounts:
+    """Requests sent and retried so far (for the per-stream summary in the log)."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
 
 
 class StripeAPI:
@@ -90,7 +105,19 @@ class StripeAPI:
         self._logger = logger
         self._sleep = sleep
         self._local = threading.local()
-        self.requests_sent = 0
+        self._counts_lock = threading.Lock()
+        self._counts = RequestCounts()
+
+    def counts(self) -> RequestCounts:
+        """A snapshot of the counters."""
+        with self._counts_lock:
+            return RequestCounts(**vars(self._counts))
+
+    def _count(self, *, retry: bool = False, rate_limited: bool = False) -> None:
+        with self._counts_lock:
+            self._counts.requests += 1
+            self._counts.retries += retry
+            self._counts.rate_limited += rate_limited
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -132,8 +159,11 @@ class StripeAPI:
                     attempts - 1,
                     wait,
                 )
+                if last.rate_limited:
+                    self._limiter.hold(wait)  # the whole run slows down, not this thread only
                 self._sleep(wait)
             self._limiter.acquire()
+            self._count(retry=last is not None, rate_limited=bool(last and last.rate_limited))
             try:
                 return self._attempt(url, path, params, headers, account)
             except _TransientError as transient:
@@ -157,7 +187,6 @@ class StripeAPI:
         headers: dict[str, str] | None,
         account: str | None,
     ) -> ListPage:
-        self.requests_sent += 1
         try:
             response = self._session().get(
                 url, params=params, headers=headers, timeout=self._settings.request_timeout
@@ -177,7 +206,9 @@ class StripeAPI:
         should_retry = response.headers.get("Stripe-Should-Retry")
         if self._policy.should_retry_status(status, should_retry):
             reason = f"HTTP {status}" + (f": {detail.message}" if detail.message else "")
-            raise _TransientError(redact(reason), request_id, _retry_after(response))
+            raise _TransientError(
+                redact(reason), request_id, _retry_after(response), rate_limited=status == 429
+            )
         raise StripeRequestError(
             describe_failure(
                 status=status,

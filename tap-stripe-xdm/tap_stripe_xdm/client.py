@@ -122,6 +122,8 @@ class StripeStream(LeanRecordMessages):
             end,
             settings.max_concurrency,
         )
+        counts_before = self.runtime.api.counts()
+        emitted = 0
         reader = ConcurrentWindowReader(
             windows,
             lambda window, cursor: self.fetch_page(window, cursor, account),
@@ -136,6 +138,17 @@ class StripeStream(LeanRecordMessages):
             for record in item:
                 record[ACCOUNT_FIELD] = account
                 yield record
+            emitted += len(item)
+        counts = self.runtime.api.counts()
+        self.logger.info(
+            "Read %d %s%s in %d requests (%d retried, %d after a 429)",
+            emitted,
+            self.name,
+            f" of {account}" if account else "",
+            counts.requests - counts_before.requests,
+            counts.retries - counts_before.retries,
+            counts.rate_limited - counts_before.rate_limited,
+        )
         # All windows emitted: the bookmark already stands at the range end. Clear the SDK's
         # running maximum so finalising the stream cannot replace it with an earlier value.
         self.get_context_state(context).pop("progress_markers", None)

@@ -47,3 +47,9 @@ class RateLimiter:
             self._sleep(wait)
             return wait
         return 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Give no token for `seconds`: when Stripe says 429, every thread backs off, not
+        only the one that was refused."""
+        with self._lock:
+            self._next_free = max(self._next_free, self._clock() + seconds)

@@ -164,3 +164,30 @@ def test_unknown_cursor_is_reported_as_a_missing_cursor(double: StripeDouble) ->
         make_api(double.url).list_page("/v1/charges", {**PARAMS, "starting_after": "ch_gone"})
     assert caught.value.is_missing_cursor
     assert caught.value.status == 404
+
+
+class RecordingLimiter(RateLimiter):
+    def __init__(self) -> None:
+        super().__init__(1000)
+        self.holds: list[float] = []
+
+    def hold(self, seconds: float) -> None:
+        self.holds.append(seconds)
+        super().hold(seconds)
+
+
+def test_429_holds_the_shared_limiter_and_is_counted(double: StripeDouble) -> None:
+    settings = parse_settings(base_config(double.url), user_agent="ua")
+    limiter = RecordingLimiter()
+    api = StripeAPI(
+        settings,
+        limiter=limiter,
+        retry_policy=RetryPolicy(max_retries=3, base_seconds=0.01, max_seconds=0.02),
+        logger=logging.getLogger("test"),
+    )
+    double.inject("/v1/charges", status=429)
+    double.inject("/v1/charges", status=503)
+    api.list_page("/v1/charges", PARAMS)
+    assert len(limiter.holds) == 1, "only the 429 slows everyone down, not the 503"
+    counts = api.counts()
+    assert (counts.requests, counts.retries, counts.rate_limited) == (3, 2, 1)

@@ -72,3 +72,12 @@ def test_threads_together_never_exceed_the_rate() -> None:
     assert stamps[-1] - stamps[0] >= 0.58
     # and no 100 ms window holds more than 10 (+1 for boundary) of them
     assert max(sum(1 for s in stamps if t <= s < t + 0.1) for t in stamps) <= 11
+
+
+def test_hold_makes_every_caller_wait() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.hold(2.0)
+    assert limiter.acquire() == pytest.approx(2.0)
+    assert limiter.acquire() == pytest.approx(0.01)
