@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from tap_stripe_xdm.tap import TapStripeXdm
 
@@ -156,3 +158,36 @@ def test_object_deleted_between_two_pages_loses_nothing() -> None:
         assert deleted
         assert set(run.ids()) == expected  # the deleted one was emitted before its deletion
         assert run.final_state["bookmarks"]["customers"]["replication_key_value"] > SEEDED_END
+
+
+def test_windows_are_read_concurrently_without_tripping_the_rate_limit() -> None:
+    with StripeDouble(latency=0.03, rate_limit_per_second=40) as double:
+        double.seed({"charges": 6_000}, start=SEEDED_START, end=SEEDED_END, seed=9)
+        in_flight = 0
+        most = 0
+        lock = threading.Lock()
+        taps: list[TapStripeXdm] = []
+
+        def track_in_flight(tap: TapStripeXdm) -> None:
+            taps.append(tap)
+            api = tap.runtime.api
+            list_page = api.list_page
+
+            def tracked(path, params, *, account=None):
+                nonlocal in_flight, most
+                with lock:
+                    in_flight += 1
+                    most = max(most, in_flight)
+                try:
+                    return list_page(path, params, account=account)
+                finally:
+                    with lock:
+                        in_flight -= 1
+
+            api.list_page = tracked
+
+        config = base_config(double.url, max_concurrency=6, max_requests_per_second=40)
+        run = run_tap(config, streams={"charges"}, prepare=track_in_flight)
+        assert len(run.ids()) == 6_000
+        assert most >= 3, "several windows are read at the same time"
+        assert taps[0].runtime.api.counts().rate_limited == 0, "the shared limiter kept under 40/s"
