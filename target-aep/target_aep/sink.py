@@ -49,6 +49,8 @@ class AepSink(BatchSink):
             is_profile=self.mapper.is_profile,
         )
         self.validator = target.validator_for(stream_name, self.mapper, self.schema)
+        self.tally = target.tally_for(stream_name)
+        self.tally.destination = target.delivery.describe(self.dataset)
         self._fail_on_invalid = target.config.get("on_invalid_record") == "fail"
 
     @property
@@ -62,6 +64,7 @@ class AepSink(BatchSink):
 
     def process_record(self, record: dict, context: dict) -> None:
         """Map and validate one record; keep it for the drain or dead-letter it."""
+        self.tally.received += 1
         source_id = record.get("id")
         source_id = None if source_id is None else str(source_id)
         try:
@@ -101,6 +104,7 @@ class AepSink(BatchSink):
                 f"{len(errors)} error(s), first at {first.get('path')!r}: {first.get('message')} "
                 "(on_invalid_record is 'fail'; set it to 'dead_letter' to go on)"
             )
+        self.tally.dead_lettered += 1
         self.aep.dead_letters.write(
             stream=self.stream_name,
             source_id=source_id,
@@ -115,6 +119,8 @@ class AepSink(BatchSink):
         records = context.get("records") or []
         if records:
             rejections = self.aep.delivery.send(self.dataset, records)
+            self.tally.delivered += len(records) - len(rejections)
+            self.tally.dead_lettered += len(rejections)
             for rejection in rejections:
                 self.aep.dead_letters.write(
                     stream=rejection.record.stream,

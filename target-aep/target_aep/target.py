@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar
 
 from singer_sdk import Target
@@ -21,6 +22,7 @@ from target_aep.deadletter import DeadLetterWriter
 from target_aep.delivery import Delivery, build_delivery
 from target_aep.mapping import Mapper
 from target_aep.mapping.converters import MappingOptions
+from target_aep.run_summary import StreamTally, render_table, write_summary
 from target_aep.settings import (
     CONFIG_SCHEMA,
     check_settings,
@@ -58,6 +60,7 @@ class TargetAep(Target):
         check_settings(self.config)
         self._lock = threading.Lock()
         self.dead_letters = DeadLetterWriter(dead_letter_path(self.config))
+        self.tallies: dict[str, StreamTally] = {}
         try:
             self.delivery: Delivery = build_delivery(self.config)
         except ValueError as exc:  # the delivery's own setting checks (they name the setting)
@@ -107,13 +110,30 @@ class TargetAep(Target):
             )
             return RecordValidator(schema, f"built-in schema {mapper.schema}")
 
+    def tally_for(self, stream: str) -> StreamTally:
+        """The run's counters for `stream` (kept across sink replacements on schema changes)."""
+        return self.tallies.setdefault(stream, StreamTally())
+
     def process_endofpipe(self) -> None:
-        """Drain everything (STATE follows), then release the destination and dead letters."""
+        """Drain everything (STATE follows), release the destination, then report the run."""
         try:
             super().process_endofpipe()
         finally:
             self.delivery.close()
             self.dead_letters.close()
+        self.report()
+
+    def report(self) -> None:
+        """Log the per-stream summary and write it to `<output_dir>/run_summary.json`."""
+        letters = dead_letter_path(self.config)
+        self.logger.info("Run summary:")
+        for line in render_table(self.tallies, letters):
+            self.logger.info("  %s", line)
+        summary = Path(self.config.get("output_dir") or "output") / "run_summary.json"
+        try:
+            write_summary(summary, self.tallies, letters)
+        except OSError as exc:  # the data is delivered; a missing report must not fail the run
+            self.logger.warning("Could not write the run summary to %s: %s", summary, exc)
 
 
 if __name__ == "__main__":

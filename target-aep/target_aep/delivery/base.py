@@ -52,5 +52,9 @@ class Delivery(abc.ABC):
     def send(self, dataset: Dataset, records: Sequence[MappedRecord]) -> list[Rejection]:
         """Deliver `records` durably; return the ones the destination rejected for good."""
 
+    def describe(self, dataset: Dataset) -> str:
+        """Where this destination puts `dataset`'s records, for the run summary."""
+        return f"dataset {dataset.dataset_id or dataset.stream}"
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources at the end of the run."""

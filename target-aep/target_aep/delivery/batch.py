@@ -51,6 +51,10 @@ class BatchDelivery(Delivery):
             require_stream_setting(stream, "dataset_id", ids.dataset_id)
         return cls(PlatformClient(settings))
 
+    def describe(self, dataset: Dataset) -> str:
+        """The dataset the batches load."""
+        return f"dataset {dataset.dataset_id} (batch ingestion)"
+
     def close(self) -> None:
         self._client.close()
 

@@ -204,6 +204,10 @@ class FilesDelivery(Delivery):
         """The dataset's folder: its dataset id, else its stream name (made path-safe)."""
         return self.output_dir / _UNSAFE.sub("_", dataset.dataset_id or dataset.stream)
 
+    def describe(self, dataset: Dataset) -> str:
+        """The dataset's folder (files + manifest.json)."""
+        return str(self.folder_for(dataset))
+
     def _dataset_folder(self, dataset: Dataset) -> _DatasetFolder:
         folder = self.folder_for(dataset)
         with self._lock:

@@ -53,6 +53,7 @@ class StreamingDelivery(Delivery):
     def __init__(self, client: PlatformClient, *, inlet_id: str) -> None:
         settings = client.settings
         self._client = client
+        self.inlet_id = inlet_id
         self._url = f"{settings.dcs_url}/collection/batch/{inlet_id}"
         self._max_bytes = settings.streaming_max_request_bytes
         self._concurrency = settings.streaming_concurrency
@@ -65,6 +66,10 @@ class StreamingDelivery(Delivery):
             for name in ("dataset_id", "schema_id", "flow_id"):
                 require_stream_setting(stream, name, getattr(ids, name))
         return cls(PlatformClient(settings), inlet_id=settings.inlet_id or "")
+
+    def describe(self, dataset: Dataset) -> str:
+        """The dataset and the streaming inlet carrying its records."""
+        return f"dataset {dataset.dataset_id} via inlet {self.inlet_id}"
 
     def close(self) -> None:
         self._client.close()
