@@ -7,6 +7,7 @@ object untouched, plus `account_id`). Concrete streams only say what differs.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 PAGE_LIMIT = 100  # Stripe's maximum page size: fewest round trips per record
 ACCOUNT_FIELD = "account_id"
+
+
+def _iso(unix_seconds: int) -> str:
+    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).isoformat()
 
 
 class _UnsortedStreamNoteFilter(logging.Filter):
@@ -115,11 +120,11 @@ class StripeStream(LeanRecordMessages):
         # empty stretch of years costs a request, not one request per window.
         windows = [CreatedWindow(start, end)] if start < end else []
         self.logger.info(
-            "Reading %s%s created in [%d, %d), %d concurrent",
+            "Reading %s%s created in [%s, %s), %d concurrent",
             self.name,
             f" of {account}" if account else "",
-            start,
-            end,
+            _iso(start),
+            _iso(end),
             settings.max_concurrency,
         )
         counts_before = self.runtime.api.counts()
