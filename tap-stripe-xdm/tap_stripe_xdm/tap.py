@@ -108,8 +108,9 @@ class TapStripeXdm(Tap):
             "window_size_days",
             th.NumberType,
             default=defaults.DEFAULT_WINDOW_SIZE_DAYS,
-            description="Initial size of a created-window; busy windows are split further "
-            "while requests run concurrently.",
+            description="Where objects are dense, created-windows holding more than a page "
+            "are split until they span at most this many days (the bookmark advances window by "
+            "window); windows are also split to keep every worker busy.",
         ),
         th.Property(
             "visibility_lag_seconds",
