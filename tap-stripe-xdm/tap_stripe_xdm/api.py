@@ -217,6 +217,8 @@ class StripeAPI:
                 stripe_message=detail.message,
                 stripe_type=detail.type,
                 request_id=request_id,
+                stripe_code=detail.code,
+                restricted_key=self._settings.api_key.startswith("rk_"),
             ),
             status=status,
             request_id=request_id,

@@ -64,6 +64,8 @@ def describe_failure(
     stripe_message: str | None,
     stripe_type: str | None,
     request_id: str | None,
+    stripe_code: str | None = None,
+    restricted_key: bool = False,
 ) -> str:
     """Build the message for a non-retriable HTTP error on `GET path`."""
     resource = path.rstrip("/").rsplit("/", 1)[-1]
@@ -77,14 +79,18 @@ def describe_failure(
             "The API key in setting api_key is invalid, expired or revoked. Create or roll a key "
             "in the Stripe Dashboard (Developers > API keys) and update api_key."
         )
+    elif status == 403 and account and (stripe_code == "account_invalid" or not restricted_key):
+        advice = (
+            f"The key in setting api_key has no access to connected account {account}: it is "
+            "not connected to your platform, or its access was revoked. Fix account_ids or "
+            "reconnect the account."
+        )
     elif status == 403:
         permission = READ_PERMISSION.get(resource, resource)
         advice = (
             f"The restricted key in setting api_key may not read {resource}. Give the key Read "
             f"access to {permission} in the Stripe Dashboard, or deselect the {resource} stream."
         )
-        if account:
-            advice += f" Check also that {account} (account_ids) is connected to your platform."
     elif status == 404:
         advice = (
             f"Stripe has no {resource} endpoint or object here. Check api_url and api_version"

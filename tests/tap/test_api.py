@@ -191,3 +191,14 @@ def test_429_holds_the_shared_limiter_and_is_counted(double: StripeDouble) -> No
     assert len(limiter.holds) == 1, "only the 429 slows everyone down, not the 503"
     counts = api.counts()
     assert (counts.requests, counts.retries, counts.rate_limited) == (3, 2, 1)
+
+
+def test_unconnected_account_403_names_the_account_not_a_permission(double: StripeDouble) -> None:
+    with pytest.raises(StripeRequestError) as caught:
+        make_api(double.url).list_page("/v1/charges", PARAMS, account="acct_1NotConnected")
+    message = str(caught.value)
+    assert "HTTP 403" in message
+    assert "no access to connected account acct_1NotConnected" in message
+    assert "account_ids" in message
+    assert "Request-Id: req_" in message
+    assert "sk_test_double" not in message
