@@ -110,6 +110,7 @@ class StripeAPI:
             "Accept": "application/json",
         }
         self._pool = urllib3.PoolManager(
+            ca_certs=_ca_bundle(),
             maxsize=settings.max_concurrency + 2,  # one kept-alive connection per worker
             retries=False,  # retries are ours (retry.py), with Stripe's rules
             timeout=urllib3.Timeout(total=settings.request_timeout),
@@ -219,6 +220,16 @@ class StripeAPI:
             code=detail.code,
             param=detail.param,
         )
+
+
+def _ca_bundle() -> str | None:
+    """The CA bundle requests would use (certifi, installed with singer-sdk's requests), so
+    TLS to api.stripe.com verifies the same way; None falls back to the system's store."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return certifi.where()
 
 
 def _error_detail(content: bytes) -> _ErrorDetail:
