@@ -154,11 +154,17 @@ class StripeStream(LeanRecordMessages):
             counts.retries - counts_before.retries,
             counts.rate_limited - counts_before.rate_limited,
         )
-        # All windows emitted: the bookmark already stands at the range end. Clear the SDK's
-        # running maximum so finalising the stream cannot replace it with an earlier value.
+        # All windows emitted: the bookmark already stands at the range end (see _bookmark).
         self.get_context_state(context).pop("progress_markers", None)
 
     def _bookmark(self, context: Mapping[str, Any] | None, watermark: int) -> None:
-        """Advance this partition's bookmark and emit STATE (after the records it covers)."""
-        if bookmarks.advance(self.get_context_state(context), watermark):
+        """Advance this partition's bookmark and emit STATE (after the records it covers).
+
+        The SDK's running maximum (`progress_markers`) is dropped each time: it describes
+        records, not windows, and must neither appear to readers of the STATE as the
+        progress nor replace the bookmark when the SDK finalises the stream.
+        """
+        state = self.get_context_state(context)
+        state.pop("progress_markers", None)
+        if bookmarks.advance(state, watermark):
             self._stripe_tap.state_writer.write_state(self.tap_state)

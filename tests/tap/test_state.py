@@ -232,3 +232,12 @@ def test_fatal_error_stops_without_moving_the_bookmark(seeded_double) -> None:
         s["bookmarks"]["charges"]["replication_key_value"] == 1_717_200_000
         for s in failed_run.states
     )
+
+
+def test_states_carry_the_window_bookmark_not_the_sdks_running_maximum() -> None:
+    with StripeDouble() as double:
+        double.seed({"charges": 2_000}, start=SEEDED_START, end=SEEDED_START + 40 * 86_400)
+        run = run_tap(base_config(double.url, window_size_days=4), streams={"charges"})
+        charge_states = [s["bookmarks"]["charges"] for s in run.states if s["bookmarks"]]
+        assert len(charge_states) > 2
+        assert all("progress_markers" not in state for state in charge_states)
