@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 
 import pytest
 from tap_stripe_xdm.ratelimit import RateLimiter
@@ -50,28 +49,25 @@ def test_idle_time_does_not_allow_more_than_the_burst() -> None:
     assert limiter.acquire() > 0.0
 
 
-def test_threads_together_never_exceed_the_rate() -> None:
-    limiter = RateLimiter(100)
-    stamps: list[float] = []
+def test_threads_together_get_evenly_spaced_slots() -> None:
+    """Concurrent callers each reserve their own slot: 60 requests at 100/s span 0.59 s."""
+    frozen = 50.0
+    limiter = RateLimiter(100, clock=lambda: frozen, sleep=lambda _: None)
+    slots: list[float] = []
     lock = threading.Lock()
 
     def worker() -> None:
         for _ in range(10):
-            limiter.acquire()
+            wait = limiter.acquire()
             with lock:
-                stamps.append(time.monotonic())
+                slots.append(wait)
 
     threads = [threading.Thread(target=worker) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    stamps.sort()
-    assert len(stamps) == 60
-    # 60 requests at 100/s need at least 0.59 s, whatever the number of threads
-    assert stamps[-1] - stamps[0] >= 0.58
-    # and no 100 ms window holds more than 10 (+1 for boundary) of them
-    assert max(sum(1 for s in stamps if t <= s < t + 0.1) for t in stamps) <= 11
+    assert sorted(slots) == pytest.approx([n / 100 for n in range(60)])
 
 
 def test_hold_makes_every_caller_wait() -> None:
