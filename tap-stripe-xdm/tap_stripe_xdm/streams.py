@@ -21,24 +21,30 @@ class SubscriptionsStream(StripeStream):
     list_params: ClassVar[dict[str, str]] = {"status": "all"}
 
     def complete(self, objects: list[dict[str, Any]], account: str | None) -> None:
-        """Page the rest of `items` when Stripe embedded only the first 10."""
+        """Replace a truncated `items` list (Stripe embeds 10) with the complete one.
+
+        The list is read from its start rather than continued after the last embedded item:
+        up to 100 items it is the same single request, and it does not depend on the embedded
+        order matching the endpoint's order.
+        """
         for subscription in objects:
             items = subscription.get("items")
-            if not isinstance(items, dict) or not items.get("has_more"):
-                continue
-            data = items.setdefault("data", [])
-            has_more = True
-            while has_more:
-                params: dict[str, str | int] = {
-                    "subscription": subscription["id"],
-                    "limit": PAGE_LIMIT,
-                }
-                if data:
-                    params["starting_after"] = data[-1]["id"]
-                page = self.runtime.api.list_page("/v1/subscription_items", params, account=account)
-                data.extend(page.data)
-                has_more = page.has_more and bool(page.data)
-            items["has_more"] = False
+            if isinstance(items, dict) and items.get("has_more"):
+                embedded = items.get("data") or []
+                complete = self._all_items(subscription["id"], account)
+                listed = {item["id"] for item in complete}
+                items["data"] = complete + [i for i in embedded if i["id"] not in listed]
+                items["has_more"] = False
+
+    def _all_items(self, subscription_id: str, account: str | None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, str | int] = {"subscription": subscription_id, "limit": PAGE_LIMIT}
+        while True:
+            page = self.runtime.api.list_page("/v1/subscription_items", params, account=account)
+            found.extend(page.data)
+            if not (page.has_more and page.data):
+                return found
+            params["starting_after"] = page.data[-1]["id"]
 
 
 class RefundsStream(StripeStream):

@@ -164,3 +164,18 @@ def test_windows_are_read_concurrently_without_tripping_the_rate_limit() -> None
         assert len(run.ids()) == 6_000
         assert most >= 3, "several windows are read at the same time"
         assert taps[0].runtime.api.counts().rate_limited == 0, "the shared limiter kept under 40/s"
+
+
+def test_subscription_with_more_than_100_items_is_paged_to_the_end() -> None:
+    with StripeDouble() as double:
+        double.seed({"subscriptions": 1}, start=SEEDED_START, end=SEEDED_END, seed=3)
+        subscription = double.objects("subscriptions")[0]
+        template = subscription["items"]["data"][0]
+        items = [{**template, "id": f"si_many{n:03d}"} for n in range(150)]
+        subscription["items"] = {**subscription["items"], "data": items, "total_count": 150}
+        double.add("subscriptions", subscription)
+        run = run_tap(base_config(double.url), streams={"subscriptions"})
+        (record,) = run.records()
+        assert [item["id"] for item in record["items"]["data"]] == [i["id"] for i in items]
+        paged = [r for r in double.requests if r.path == "/v1/subscription_items"]
+        assert len(paged) == 2
