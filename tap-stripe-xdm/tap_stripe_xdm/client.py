@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tap_stripe_xdm.tap import TapStripeXdm
 
 PAGE_LIMIT = 100  # Stripe's maximum page size: fewest round trips per record
+PROGRESS_EVERY_SECONDS = 10.0  # a person watching a long backfill sees it move
 ACCOUNT_FIELD = "account_id"
 
 
@@ -129,6 +131,8 @@ class StripeStream(LeanRecordMessages):
         )
         counts_before = self.runtime.api.counts()
         emitted = 0
+        complete_to = start
+        next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
         reader = ConcurrentWindowReader(
             windows,
             lambda window, cursor: self.fetch_page(window, cursor, account),
@@ -139,11 +143,21 @@ class StripeStream(LeanRecordMessages):
         for item in reader:
             if isinstance(item, Watermark):
                 self._bookmark(context, item.value)
+                complete_to = item.value
                 continue
             for record in item:
                 record[ACCOUNT_FIELD] = account
                 yield record
             emitted += len(item)
+            if time.monotonic() >= next_progress:  # checked per page, not per record
+                next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
+                self.logger.info(
+                    "Progress %s%s: %d records so far; everything created before %s is out",
+                    self.name,
+                    f" of {account}" if account else "",
+                    emitted,
+                    _iso(complete_to),
+                )
         counts = self.runtime.api.counts()
         self.logger.info(
             "Read %d %s%s in %d requests (%d retried, %d after a 429)",
