@@ -1,4 +1,5 @@
-"""HTTP access to Stripe's list endpoints: headers, the shared rate limit, retries, errors.
+"""HTTP access to Stripe (list pages, and single objects by id): headers, the shared rate
+limit, retries, errors.
 
 One thread-safe urllib3 connection pool (keep-alive) for all worker threads, behind the
 shared `RateLimiter`. urllib3 is the transport requests itself uses; called directly it reads
@@ -13,9 +14,9 @@ import http.client
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import urllib3
@@ -48,7 +49,12 @@ class _ErrorBody(msgspec.Struct):
 
 
 _LIST_DECODER = msgspec.json.Decoder(_ListBody)
+_OBJECT_DECODER = msgspec.json.Decoder(dict[str, Any])
 _ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
+
+# A mapping, or pairs when a name repeats (`types[]` of the events endpoint).
+Params = Mapping[str, str | int] | Sequence[tuple[str, str | int]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -132,11 +138,28 @@ class StripeAPI:
     def list_page(
         self,
         path: str,
-        params: Mapping[str, str | int],
+        params: Params,
         *,
         account: str | None = None,
     ) -> ListPage:
         """GET one page of `path` (e.g. /v1/charges), retrying transient failures."""
+        body = self._get(path, params, account, _LIST_DECODER)
+        return ListPage(body.data, body.has_more)
+
+    def retrieve(self, path: str, *, account: str | None = None) -> dict[str, Any]:
+        """GET one object (e.g. /v1/charges/ch_1) under the same limit and retry policy.
+
+        A missing object raises StripeRequestError with status 404.
+        """
+        return self._get(path, {}, account, _OBJECT_DECODER)
+
+    def _get(
+        self,
+        path: str,
+        params: Params,
+        account: str | None,
+        decoder: msgspec.json.Decoder[_T],
+    ) -> _T:
         url = self._settings.api_url + path
         headers = {**self._headers, "Stripe-Account": account} if account else self._headers
         attempts = self._policy.max_retries + 1
@@ -160,7 +183,7 @@ class StripeAPI:
             self._limiter.acquire()
             self._count(retry=last is not None, rate_limited=bool(last and last.rate_limited))
             try:
-                return self._attempt(url, path, params, headers, account)
+                return self._attempt(url, path, params, headers, account, decoder)
             except _TransientError as transient:
                 last = transient
         assert last is not None
@@ -178,10 +201,11 @@ class StripeAPI:
         self,
         url: str,
         path: str,
-        params: Mapping[str, str | int],
+        params: Params,
         headers: dict[str, str],
         account: str | None,
-    ) -> ListPage:
+        decoder: msgspec.json.Decoder[_T],
+    ) -> _T:
         try:
             response = self._pool.request(
                 "GET", url, fields=params, headers=headers, redirect=False
@@ -192,10 +216,9 @@ class StripeAPI:
         status = response.status
         if status == 200:
             try:
-                body = _LIST_DECODER.decode(response.data)
+                return decoder.decode(response.data)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                raise _TransientError(f"unreadable list body ({exc})", request_id) from None
-            return ListPage(body.data, body.has_more)
+                raise _TransientError(f"unreadable body ({exc})", request_id) from None
 
         detail = _error_detail(response.data)
         should_retry = response.headers.get("Stripe-Should-Retry")

@@ -60,3 +60,35 @@ def advance(partition_state: dict, watermark: int) -> bool:
     partition_state["replication_key"] = REPLICATION_KEY
     partition_state["replication_key_value"] = watermark
     return True
+
+
+# --- change capture (same partition state, beside the `created` bookmark) --------------------
+
+EVENTS_BOOKMARK = "events_bookmark"
+"""Events created before this second (Unix) are reflected in emitted records."""
+REREAD_POSITION = "full_reread_created"
+"""While a full re-read is under way: the `created` second before which it has emitted all."""
+
+
+def created_bookmark(partition_state: dict) -> int | None:
+    """The stored `created` bookmark, or None when the stream was never read."""
+    if partition_state.get("replication_key", REPLICATION_KEY) != REPLICATION_KEY:
+        return None
+    return _as_unix(partition_state.get("replication_key_value"))
+
+
+def events_bookmark(partition_state: dict) -> int | None:
+    return _as_unix(partition_state.get(EVENTS_BOOKMARK))
+
+
+def reread_position(partition_state: dict) -> int | None:
+    return _as_unix(partition_state.get(REREAD_POSITION))
+
+
+def advance_key(partition_state: dict, key: str, value: int) -> bool:
+    """Move `key` forward to `value`; never backwards. True if it moved."""
+    current = _as_unix(partition_state.get(key))
+    if current is not None and value <= current:
+        return False
+    partition_state[key] = value
+    return True

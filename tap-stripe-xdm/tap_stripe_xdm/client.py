@@ -1,8 +1,10 @@
 """`StripeStream`: the Singer side of a Stripe list endpoint.
 
 Everything the six streams share lives here: the schema file, the `created` bookmark per
-stream (and per Connect account), the concurrent window reader, and the record shape (each
-object untouched, plus `account_id`). Concrete streams only say what differs.
+stream (and per Connect account), the concurrent window reader, change capture from events
+(read_plan.py decides what a run reads, changes.py reads the events), and the record shape
+(each object untouched, plus `account_id`, plus `_sdc_deleted_at` on deletes). Concrete
+streams only say what differs.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel as Conformance
 
 from tap_stripe_xdm import bookmarks, schemas
-from tap_stripe_xdm.api import ListPage
+from tap_stripe_xdm.api import ListPage, RequestCounts
+from tap_stripe_xdm.changes import Change, event_params, read_changes
 from tap_stripe_xdm.errors import StripeRequestError
+from tap_stripe_xdm.read_plan import ReadPlan, plan_read
 from tap_stripe_xdm.record_path import LeanRecordMessages
 from tap_stripe_xdm.windows import (
     ConcurrentWindowReader,
@@ -34,6 +38,11 @@ if TYPE_CHECKING:
 PAGE_LIMIT = 100  # Stripe's maximum page size: fewest round trips per record
 PROGRESS_EVERY_SECONDS = 10.0  # a person watching a long backfill sees it move
 ACCOUNT_FIELD = "account_id"
+DELETED_FIELD = "_sdc_deleted_at"
+EVENTS_PATH = "/v1/events"
+# What every version of every object has: a delete whose object can no longer be fetched in
+# the pinned version is emitted with these fields of the event's snapshot only.
+TOMBSTONE_FIELDS = ("id", "object", "created", "livemode")
 
 
 def _iso(unix_seconds: int) -> str:
@@ -62,6 +71,12 @@ class StripeStream(LeanRecordMessages):
     """List endpoint, e.g. /v1/charges."""
     list_params: ClassVar[Mapping[str, str]] = {}
     """Filters this endpoint always needs (e.g. status=all)."""
+    object_type: ClassVar[str]
+    """Stripe's `object` value of this resource, e.g. charge."""
+    event_types: ClassVar[tuple[str, ...]] = ()
+    """Events that carry this resource (none: changes come from a lookback re-read)."""
+    delete_event_types: ClassVar[frozenset[str]] = frozenset()
+    """Events meaning the object was deleted (records get `_sdc_deleted_at`)."""
 
     schema = StreamSchema(SchemaDirectory(schemas))
     primary_keys = ("id",)
@@ -111,12 +126,53 @@ class StripeStream(LeanRecordMessages):
     def complete(self, objects: list[dict[str, Any]], account: str | None) -> None:
         """Fill in what a list page truncates (subscriptions override this)."""
 
+    def fetch_object(self, obj_id: str, account: str | None) -> dict[str, Any] | None:
+        """The object's current state in the pinned version; None when it is deleted."""
+        try:
+            obj = self.runtime.api.retrieve(f"{self.path}/{obj_id}", account=account)
+        except StripeRequestError as error:
+            if error.status == 404:
+                return None
+            raise
+        if obj.get("deleted") is True:  # customers and prices: a `deleted` stub
+            return None
+        self.complete([obj], account)
+        return obj
+
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         account = context.get(ACCOUNT_FIELD) if context else None
-        settings = self.runtime.settings
-        start = bookmarks.resume_point(
-            self.get_starting_replication_key_value(context), settings.start
+        runtime = self.runtime
+        settings = runtime.settings
+        state = self.get_context_state(context)
+        plan = plan_read(
+            state,
+            start_date=settings.start,
+            now=runtime.started_at,
+            events_end=runtime.events_end,
+            capture_changes=settings.capture_changes,
+            has_events=bool(self.event_types),
+            lookback_seconds=settings.balance_transactions_lookback_seconds,
+            horizon_seconds=settings.events_horizon_seconds,
         )
+        if plan.warning:
+            self.logger.warning("%s%s: %s", self.name, _of(account), plan.warning)
+        if plan.restart_capture_at is not None:
+            state[bookmarks.EVENTS_BOOKMARK] = plan.restart_capture_at
+        if plan.rereading:
+            state.setdefault(bookmarks.REREAD_POSITION, plan.created_start)
+        yield from self._read_created(context, account, plan)
+        state.pop(bookmarks.REREAD_POSITION, None)  # the windows reached the range end
+        if plan.events_start is not None:
+            yield from self._read_changes(context, account, plan)
+        # Everything emitted: the bookmarks already stand where they should (see _bookmark).
+        state.pop("progress_markers", None)
+
+    def _read_created(
+        self, context: Mapping[str, Any] | None, account: str | None, plan: ReadPlan
+    ) -> Iterable[dict[str, Any]]:
+        """Objects created in [plan.created_start, range end), by concurrent windows."""
+        settings = self.runtime.settings
+        start = plan.created_start
         end = self.runtime.range_end
         # One window to begin with: it is split where objects are (see windows.py), so an
         # empty stretch of years costs a request, not one request per window.
@@ -124,7 +180,7 @@ class StripeStream(LeanRecordMessages):
         self.logger.info(
             "Reading %s%s created in [%s, %s), %d concurrent",
             self.name,
-            f" of {account}" if account else "",
+            _of(account),
             _iso(start),
             _iso(end),
             settings.max_concurrency,
@@ -142,7 +198,7 @@ class StripeStream(LeanRecordMessages):
         )
         for item in reader:
             if isinstance(item, Watermark):
-                self._bookmark(context, item.value)
+                self._bookmark(context, item.value, rereading=plan.rereading)
                 complete_to = item.value
                 continue
             for record in item:
@@ -154,31 +210,116 @@ class StripeStream(LeanRecordMessages):
                 self.logger.info(
                     "Progress %s%s: %d records so far; everything created before %s is out",
                     self.name,
-                    f" of {account}" if account else "",
+                    _of(account),
                     emitted,
                     _iso(complete_to),
                 )
+        self._log_requests("Read %d %s%s", emitted, account, counts_before)
+
+    def _read_changes(
+        self, context: Mapping[str, Any] | None, account: str | None, plan: ReadPlan
+    ) -> Iterable[dict[str, Any]]:
+        """Objects emitted by earlier runs that changed since the events bookmark."""
+        assert plan.events_start is not None
+        api = self.runtime.api
+        end = self.runtime.events_end
+        self.logger.info(
+            "Reading %s%s changes from events created in [%s, %s)",
+            self.name,
+            _of(account),
+            _iso(plan.events_start),
+            _iso(end),
+        )
+
+        def fetch(start: int, stop: int, cursor: str | None) -> ListPage:
+            params = event_params(self.event_types, start, stop, cursor, PAGE_LIMIT)
+            return api.list_page(EVENTS_PATH, params, account=account)
+
+        counts_before = api.counts()
+        state = self.get_context_state(context)
+        emitted = 0
+        windows = read_changes(
+            fetch,
+            plan.events_start,
+            end,
+            object_type=self.object_type,
+            delete_types=self.delete_event_types,
+        )
+        for window in windows:
+            for change in window.changes.values():
+                record = self._changed_record(change, account, plan)
+                if record is not None:
+                    emitted += 1
+                    yield record
+            # The window's records are out: only now may the events bookmark pass them.
+            state.pop("progress_markers", None)
+            if bookmarks.advance_key(state, bookmarks.EVENTS_BOOKMARK, window.end):
+                self._stripe_tap.state_writer.write_state(self.tap_state)
+        self._log_requests("Read %d changed %s%s", emitted, account, counts_before)
+
+    def _changed_record(
+        self, change: Change, account: str | None, plan: ReadPlan
+    ) -> dict[str, Any] | None:
+        """The record for one change, in the pinned API version; None if not for this run.
+
+        Only objects emitted by earlier runs count (created in [start_date, changes_before));
+        newer ones were just read in their current state. The event's snapshot is used when
+        it is in the pinned version and unambiguous; otherwise the object is fetched by id.
+        """
+        snapshot = change.object
+        created = snapshot.get("created")
+        if not isinstance(created, int) or not (
+            self.runtime.settings.start <= created < plan.changes_before
+        ):
+            return None
+        event = change.event
+        if change.tied or event.get("api_version") != self.runtime.settings.api_version:
+            record = self.fetch_object(snapshot["id"], account)
+            if record is None:
+                if not change.deleted:
+                    # Deleted after this run's events end: its delete event comes next run.
+                    return None
+                record = {key: snapshot[key] for key in TOMBSTONE_FIELDS if key in snapshot}
+        else:
+            record = snapshot
+            self.complete([record], account)
+        if change.deleted:
+            record[DELETED_FIELD] = _iso(event["created"])
+        record[ACCOUNT_FIELD] = account
+        return record
+
+    def _log_requests(
+        self, message: str, emitted: int, account: str | None, before: RequestCounts
+    ) -> None:
         counts = self.runtime.api.counts()
         self.logger.info(
-            "Read %d %s%s in %d requests (%d retried, %d after a 429)",
+            message + " in %d requests (%d retried, %d after a 429)",
             emitted,
             self.name,
-            f" of {account}" if account else "",
-            counts.requests - counts_before.requests,
-            counts.retries - counts_before.retries,
-            counts.rate_limited - counts_before.rate_limited,
+            _of(account),
+            counts.requests - before.requests,
+            counts.retries - before.retries,
+            counts.rate_limited - before.rate_limited,
         )
-        # All windows emitted: the bookmark already stands at the range end (see _bookmark).
-        self.get_context_state(context).pop("progress_markers", None)
 
-    def _bookmark(self, context: Mapping[str, Any] | None, watermark: int) -> None:
+    def _bookmark(
+        self, context: Mapping[str, Any] | None, watermark: int, *, rereading: bool
+    ) -> None:
         """Advance this partition's bookmark and emit STATE (after the records it covers).
 
-        The SDK's running maximum (`progress_markers`) is dropped each time: it describes
-        records, not windows, and must neither appear to readers of the STATE as the
-        progress nor replace the bookmark when the SDK finalises the stream.
+        A full re-read moves its own position (the bookmark is already past it and never
+        moves back). The SDK's running maximum (`progress_markers`) is dropped each time: it
+        describes records, not windows, and must neither appear to readers of the STATE as
+        the progress nor replace the bookmark when the SDK finalises the stream.
         """
         state = self.get_context_state(context)
         state.pop("progress_markers", None)
-        if bookmarks.advance(state, watermark):
+        moved = bookmarks.advance(state, watermark)
+        if rereading:
+            moved = bookmarks.advance_key(state, bookmarks.REREAD_POSITION, watermark) or moved
+        if moved:
             self._stripe_tap.state_writer.write_state(self.tap_state)
+
+
+def _of(account: str | None) -> str:
+    return f" of {account}" if account else ""

@@ -1,5 +1,6 @@
 """What one tap run shares across all streams: settings, one rate limiter, one API client,
-and one fixed end of the `created` range (so every stream reads up to the same moment)."""
+and one fixed moment the run reads up to (`created` range end, events end), so every stream
+reads up to the same moment."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ class TapRuntime:
     settings: TapSettings
     api: StripeAPI
     range_end: int
+    """Objects created before this are read (now - visibility lag, or end_date if earlier)."""
+    events_end: int
+    """Events created before this are read (now - visibility lag; end_date does not apply)."""
+    started_at: int
 
     @classmethod
     def start(cls, settings: TapSettings, logger: logging.Logger) -> TapRuntime:
@@ -30,7 +35,15 @@ class TapRuntime:
         api = StripeAPI(settings, limiter=limiter, retry_policy=policy, logger=logger)
         # Objects show up in list results shortly after their `created` second; stopping a
         # little before "now" keeps the bookmark from passing objects not yet visible.
-        range_end = int(time.time()) - settings.visibility_lag_seconds
+        started_at = int(time.time())
+        visible_until = started_at - settings.visibility_lag_seconds
+        range_end = visible_until
         if settings.end is not None:
             range_end = min(range_end, settings.end)
-        return cls(settings=settings, api=api, range_end=range_end)
+        return cls(
+            settings=settings,
+            api=api,
+            range_end=range_end,
+            events_end=visible_until,
+            started_at=started_at,
+        )

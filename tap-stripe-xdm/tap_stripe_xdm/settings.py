@@ -28,6 +28,11 @@ DEFAULT_BACKOFF_MAX_SECONDS = 20.0
 DEFAULT_MAX_CONCURRENCY = 8
 DEFAULT_WINDOW_SIZE_DAYS = 30.0
 DEFAULT_VISIBILITY_LAG_SECONDS = 300
+DEFAULT_CAPTURE_CHANGES = True
+# Stripe keeps events for 30 days: a longer horizon would read a gap that is already gone.
+EVENT_RETENTION_DAYS = 30
+DEFAULT_EVENTS_HORIZON_DAYS = 30.0
+DEFAULT_BALANCE_TRANSACTIONS_LOOKBACK_DAYS = 14.0
 
 _KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 _ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]+$")
@@ -60,6 +65,9 @@ class TapSettings:
     max_concurrency: int
     window_size_seconds: int
     visibility_lag_seconds: int
+    capture_changes: bool
+    events_horizon_seconds: int
+    balance_transactions_lookback_seconds: int
     user_agent: str
 
     def __repr__(self) -> str:
@@ -119,6 +127,26 @@ def parse_settings(config: Mapping[str, Any], *, user_agent: str) -> TapSettings
         config, "visibility_lag_seconds", DEFAULT_VISIBILITY_LAG_SECONDS, problems, minimum=0
     )
 
+    capture = config.get("capture_changes", DEFAULT_CAPTURE_CHANGES)
+    if capture is None:
+        capture = DEFAULT_CAPTURE_CHANGES
+    if not isinstance(capture, bool):
+        problems.append(f"capture_changes must be true or false (got {capture!r})")
+        capture = DEFAULT_CAPTURE_CHANGES
+    horizon_days = _number(config, "events_horizon_days", DEFAULT_EVENTS_HORIZON_DAYS, problems)
+    if horizon_days > EVENT_RETENTION_DAYS:
+        problems.append(
+            f"events_horizon_days must be at most {EVENT_RETENTION_DAYS} (got {horizon_days:g}): "
+            f"Stripe keeps events {EVENT_RETENTION_DAYS} days, older changes cannot be read"
+        )
+    lookback_days = _number(
+        config,
+        "balance_transactions_lookback_days",
+        DEFAULT_BALANCE_TRANSACTIONS_LOOKBACK_DAYS,
+        problems,
+        allow_zero=True,
+    )
+
     agent = config.get("user_agent") or user_agent
     if not isinstance(agent, str):
         problems.append("user_agent must be a string")
@@ -140,6 +168,9 @@ def parse_settings(config: Mapping[str, Any], *, user_agent: str) -> TapSettings
         max_concurrency=concurrency,
         window_size_seconds=max(1, int(window_days * 86_400)),
         visibility_lag_seconds=lag,
+        capture_changes=capture,
+        events_horizon_seconds=int(horizon_days * 86_400),
+        balance_transactions_lookback_seconds=int(lookback_days * 86_400),
         user_agent=agent,
     )
 
@@ -184,13 +215,22 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _number(config: Mapping[str, Any], name: str, default: float, problems: list[str]) -> float:
+def _number(
+    config: Mapping[str, Any],
+    name: str,
+    default: float,
+    problems: list[str],
+    *,
+    allow_zero: bool = False,
+) -> float:
     raw = config.get(name)
     if raw is None:
         return default
     # Config files are read with Decimal for fractions (the SDK's JSON reader).
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, decimal.Decimal)) or raw <= 0:
-        problems.append(f"{name} must be a number greater than 0 (got {raw!r})")
+    number = isinstance(raw, (int, float, decimal.Decimal)) and not isinstance(raw, bool)
+    if not number or raw < 0 or (raw == 0 and not allow_zero):
+        bound = "0 or more" if allow_zero else "greater than 0"
+        problems.append(f"{name} must be a number {bound} (got {raw!r})")
         return default
     return float(raw)
 

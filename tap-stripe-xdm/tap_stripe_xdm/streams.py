@@ -1,4 +1,8 @@
-"""The six Stripe streams: only what differs between the list endpoints."""
+"""The six Stripe streams: only what differs between the list endpoints.
+
+Event types per resource are those of reference section 6 (Stripe's event types page):
+`types[]` takes at most 20 names per request, and each stream's list stays within that.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,17 @@ from tap_stripe_xdm.client import PAGE_LIMIT, StripeStream
 class ChargesStream(StripeStream):
     name = "charges"
     path = "/v1/charges"
+    object_type = "charge"
+    # charge.refund.updated carries a refund, charge.dispute.* a dispute: not charges.
+    event_types = (
+        "charge.captured",
+        "charge.expired",
+        "charge.failed",
+        "charge.pending",
+        "charge.refunded",
+        "charge.succeeded",
+        "charge.updated",
+    )
 
 
 class SubscriptionsStream(StripeStream):
@@ -17,6 +32,19 @@ class SubscriptionsStream(StripeStream):
 
     name = "subscriptions"
     path = "/v1/subscriptions"
+    object_type = "subscription"
+    event_types = (
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        "customer.subscription.pending_update_applied",
+        "customer.subscription.pending_update_expired",
+        "customer.subscription.trial_will_end",
+    )
+    # The subscription stays (status canceled); the record is marked deleted all the same.
+    delete_event_types = frozenset({"customer.subscription.deleted"})
     # Without `status`, Stripe leaves out canceled subscriptions.
     list_params: ClassVar[dict[str, str]] = {"status": "all"}
 
@@ -50,16 +78,25 @@ class SubscriptionsStream(StripeStream):
 class RefundsStream(StripeStream):
     name = "refunds"
     path = "/v1/refunds"
+    object_type = "refund"
+    # refund.* for every refund since 2024-10-28.acacia; charge.refund.updated before that.
+    event_types = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
 
 
 class BalanceTransactionsStream(StripeStream):
+    """No events exist for balance transactions: a lookback re-read brings status changes."""
+
     name = "balance_transactions"
     path = "/v1/balance_transactions"
+    object_type = "balance_transaction"
 
 
 class CustomersStream(StripeStream):
     name = "customers"
     path = "/v1/customers"
+    object_type = "customer"
+    event_types = ("customer.created", "customer.updated", "customer.deleted")
+    delete_event_types = frozenset({"customer.deleted"})
 
 
 class PricesStream(StripeStream):
@@ -67,6 +104,9 @@ class PricesStream(StripeStream):
 
     name = "prices"
     path = "/v1/prices"
+    object_type = "price"
+    event_types = ("price.created", "price.updated", "price.deleted")
+    delete_event_types = frozenset({"price.deleted"})
 
 
 STREAM_TYPES: tuple[type[StripeStream], ...] = (

@@ -120,6 +120,31 @@ class TapStripeXdm(Tap):
             "shortly after their created second, and the bookmark must not pass them.",
         ),
         th.Property(
+            "capture_changes",
+            th.BooleanType,
+            default=defaults.DEFAULT_CAPTURE_CHANGES,
+            description="After a stream's first full read, also read Stripe's events each run "
+            "and emit the current state of every object changed or deleted since (deletes carry "
+            "_sdc_deleted_at), and re-read balance transactions within their lookback. false: "
+            "only objects created since the last run.",
+        ),
+        th.Property(
+            "events_horizon_days",
+            th.NumberType,
+            default=defaults.DEFAULT_EVENTS_HORIZON_DAYS,
+            description="If a stream's events bookmark is older than this (at most 30: Stripe "
+            "keeps events 30 days), its changes cannot all be read: the stream is re-read in "
+            "full from start_date, with a warning, and change capture resumes.",
+        ),
+        th.Property(
+            "balance_transactions_lookback_days",
+            th.NumberType,
+            default=defaults.DEFAULT_BALANCE_TRANSACTIONS_LOOKBACK_DAYS,
+            description="Balance transactions have no events: each run re-reads (and re-emits) "
+            "those created this many days before the bookmark, so status changes (pending -> "
+            "available) arrive. 0 turns it off.",
+        ),
+        th.Property(
             "user_agent",
             th.StringType,
             description="User-Agent header (default tap-stripe-xdm/<version>).",

@@ -44,7 +44,11 @@ def test_second_run_with_no_new_data_emits_nothing(seeded_double) -> None:
     assert len(first.records()) > 900
     second = run_tap(base_config(seeded_double.url), state=first.final_state)
     assert second.records() == []
-    assert second.final_state == first.final_state
+    for stream, bookmark in second.final_state["bookmarks"].items():
+        before = first.final_state["bookmarks"][stream]
+        assert bookmark["replication_key_value"] == before["replication_key_value"], stream
+        # change capture moves on to this run's end (no events: nothing emitted)
+        assert bookmark.get("events_bookmark", 0) >= before.get("events_bookmark", 0), stream
 
 
 def test_next_run_brings_only_objects_created_since(seeded_double) -> None:
