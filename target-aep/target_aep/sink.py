@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.sinks import BatchSink
 
 from target_aep.delivery.base import Dataset, MappedRecord
@@ -22,6 +23,20 @@ if TYPE_CHECKING:
 
 class InvalidXdmRecordError(Exception):
     """`on_invalid_record: fail` and a record could not be mapped or is invalid XDM."""
+
+
+# The `_sdc_*` fields the SDK's record metadata step writes besides `_sdc_deleted_at`. This target
+# ignores them (no tenant field, not part of `_id`), so it never writes nor parses them.
+_SDC_BOOKKEEPING = frozenset(
+    {
+        "_sdc_extracted_at",
+        "_sdc_received_at",
+        "_sdc_batched_at",
+        "_sdc_sequence",
+        "_sdc_table_version",
+        "_sdc_sync_started_at",
+    }
+)
 
 
 class AepSink(BatchSink):
@@ -52,6 +67,20 @@ class AepSink(BatchSink):
         self.tally = target.tally_for(stream_name)
         self.tally.destination = target.delivery.describe(self.dataset)
         self._fail_on_invalid = target.config.get("on_invalid_record") == "fail"
+        # For the lean `_validate_and_parse` below: which top-level fields are date-like (what
+        # the SDK would parse), and which are declared (what it warns about when not).
+        properties = self.schema.get("properties") or {}
+        self._datelike_schema = {
+            "properties": {
+                key: sub
+                for key, sub in properties.items()
+                if key not in _SDC_BOOKKEEPING and get_datelike_property_type(sub)
+            },
+            "additionalProperties": True,  # the warning about undeclared fields is done apart
+        }
+        self._datelike_fields = tuple(self._datelike_schema["properties"])
+        self._declared_fields = frozenset(properties)
+        self._open_schema = bool(self.schema.get("additionalProperties", False))
 
     @property
     def include_sdc_metadata_properties(self) -> bool:
@@ -61,6 +90,47 @@ class AepSink(BatchSink):
     def get_validator(self) -> None:
         """No SDK validation of the Stripe-shaped input: the mapped XDM is what gets validated."""
         return
+
+    # The two overrides below replace SDK steps that run on every record (singer.md 2.2) and
+    # cost more than mapping and validation together: seven `_sdc_*` fields with two clock
+    # reads and ISO formatting, then a date-format check of every field against the schema.
+    # The mapping reads none of that but `_sdc_deleted_at`; Stripe timestamps are Unix seconds
+    # the converters take as they are. Both are private `Sink` methods of singer-sdk 0.54.9
+    # (signatures as there, pinned in pyproject); tests/target/test_record_path.py checks that
+    # the SDK still calls them and that the output is what the SDK's own steps gave.
+
+    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
+        """Only `_sdc_deleted_at`, always present (None when live) as the SDK writes it: it is
+        part of the object's state, hence of `_id`; the rest is bookkeeping this target drops."""
+        record["_sdc_deleted_at"] = record.get("_sdc_deleted_at")
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        """The SDK's parse of date-like fields, paid only by records that carry one (e.g. a
+        delete's `_sdc_deleted_at`, or another tap's ISO strings); the same warning once per
+        undeclared field."""
+        if self._validator is not None:  # never set by this sink; kept for subclasses
+            return super()._validate_and_parse(record)
+        for key in self._datelike_fields:
+            if record.get(key) is not None:
+                self._parse_timestamps_in_record(
+                    record=record,
+                    schema=self._datelike_schema,
+                    treatment=self.datetime_error_treatment,
+                )
+                break
+        if not self._open_schema and not self._declared_fields.issuperset(record):
+            self._warn_undeclared_fields(record)
+        return record
+
+    def _warn_undeclared_fields(self, record: dict) -> None:
+        for key, value in record.items():
+            if (
+                key not in self._declared_fields
+                and value is not None
+                and key not in self._warned_missing_fields
+            ):
+                self.logger.warning("No schema for record field '%s'", key)
+                self._warned_missing_fields.add(key)
 
     def process_record(self, record: dict, context: dict) -> None:
         """Map and validate one record; keep it for the drain or dead-letter it."""

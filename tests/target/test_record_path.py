@@ -1,0 +1,150 @@
+"""The lean record path (sink.py): the SDK's per-record steps this target does not need are
+skipped, while everything a record's XDM depends on comes out as the SDK's own steps made it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from singer_sdk.exceptions import MissingKeyPropertiesError
+from target_aep.conversions import record_id
+from target_aep.sink import AepSink
+from target_aep.target import TargetAep
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": ["string", "null"]},
+        "object": {"type": ["string", "null"]},
+        "amount": {"type": ["integer", "null"]},
+        "currency": {"type": ["string", "null"]},
+        "created": {"type": ["integer", "null"]},
+        "status": {"type": ["string", "null"]},
+        "captured": {"type": ["boolean", "null"]},
+    },
+}
+CHARGE = {"id": "ch_1", "object": "charge", "amount": 1099, "currency": "usd",
+          "created": 1679090539, "status": "succeeded", "captured": True}  # fmt: skip
+
+
+def run(tmp_path: Path, messages: list[dict], **config) -> TargetAep:
+    settings = {"tenant_id": "acme", "output_dir": str(tmp_path / "out"), **config}
+    target = TargetAep(config=settings, validate_config=True)
+    target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
+    return target
+
+
+def schema_message(stream: str = "charges", schema: dict = SCHEMA) -> dict:
+    return {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": ["id"]}
+
+
+def record_message(record: dict, stream: str = "charges") -> dict:
+    return {"type": "RECORD", "stream": stream, "record": record}
+
+
+def written(tmp_path: Path, folder: str = "charges") -> list[dict]:
+    return [
+        json.loads(line)
+        for path in sorted((tmp_path / "out" / folder).glob("part-*.json"))
+        for line in path.read_text().splitlines()
+    ]
+
+
+def test_a_live_record_keeps_the_id_the_sdk_metadata_step_gave_it(tmp_path, capsys):
+    run(tmp_path, [schema_message(), record_message(CHARGE)])
+    (xdm,) = written(tmp_path)
+    # The SDK's metadata step always wrote `_sdc_deleted_at` (None for a live object) and it is
+    # part of the digest: dropping the key would change every `_id` and break idempotent resends.
+    assert xdm["_id"] == record_id("charges", "ch_1", {**CHARGE, "_sdc_deleted_at": None})
+    assert xdm["timestamp"] == "2023-03-17T22:02:19Z"
+
+
+def test_a_delete_is_parsed_as_the_sdk_did_and_converted_to_utc(tmp_path, capsys):
+    schema = {"type": "object", "properties": {**SCHEMA["properties"],
+              "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"}}}  # fmt: skip
+    deleted = {**CHARGE, "_sdc_deleted_at": "2024-05-02T05:40:00.123+02:00"}
+    run(tmp_path, [schema_message(schema=schema), record_message(deleted)])
+    (xdm,) = written(tmp_path)
+    assert xdm["_acme"]["stripe"]["deleted"] is True
+    assert xdm["_acme"]["stripe"]["deletedAt"] == "2024-05-02T03:40:00.123000Z"
+    parsed = dt.datetime.fromisoformat("2024-05-02T05:40:00.123+02:00")
+    assert xdm["_id"] == record_id("charges", "ch_1", {**CHARGE, "_sdc_deleted_at": parsed})
+
+
+def test_date_time_fields_of_another_tap_are_still_parsed_before_mapping(tmp_path, capsys):
+    schema = {"type": "object", "properties": {
+        "id": {"type": "string"}, "object": {"type": "string"},
+        "created": {"type": ["string", "null"], "format": "date-time"},
+        "day": {"type": "string", "format": "date"}}}  # fmt: skip
+    record = {"id": "x_1", "object": "thing", "created": "2024-01-01T10:00:00+01:00",
+              "day": "2024-02-03"}  # fmt: skip
+    run(
+        tmp_path,
+        [schema_message("things", schema), record_message(record, "things")],
+        streams={"things": {"mapping": "generic"}},
+    )
+    (xdm,) = written(tmp_path, "things")
+    # Parsed to datetime by the SDK step, hence converted to UTC by the mapping (a string that
+    # skipped the parse would be kept verbatim, offset and all).
+    assert xdm["_acme"]["things"]["created"] == "2024-01-01T09:00:00Z"
+    assert xdm["_acme"]["things"]["day"] == "2024-02-03T00:00:00Z"
+
+
+def test_a_plain_stripe_record_skips_the_sdk_timestamp_parser(tmp_path, capsys, monkeypatch):
+    calls = []
+    original = AepSink._parse_timestamps_in_record
+
+    def spy(self, record, schema, treatment):
+        calls.append(dict(record))
+        return original(self, record, schema, treatment)
+
+    monkeypatch.setattr(AepSink, "_parse_timestamps_in_record", spy)
+    schema = {"type": "object", "properties": {**SCHEMA["properties"],
+              "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"}}}  # fmt: skip
+    deleted = {**CHARGE, "id": "ch_2", "_sdc_deleted_at": "2024-05-02T05:40:00Z"}
+    run(tmp_path, [schema_message(schema=schema), record_message(CHARGE), record_message(deleted)])
+    assert [call["id"] for call in calls] == ["ch_2"]  # only the record with a date-like value
+    assert len(written(tmp_path)) == 2
+
+
+def test_the_sink_receives_no_sdc_bookkeeping_but_the_delete_marker(tmp_path, capsys, monkeypatch):
+    seen = []
+    original = AepSink.process_record
+
+    def spy(self, record, context):
+        seen.append(sorted(key for key in record if key.startswith("_sdc_")))
+        return original(self, record, context)
+
+    monkeypatch.setattr(AepSink, "process_record", spy)
+    run(tmp_path, [schema_message(), record_message(CHARGE)])
+    assert seen == [["_sdc_deleted_at"]]
+
+
+def test_an_undeclared_field_is_warned_about_once(tmp_path, capsys, caplog):
+    caplog.set_level(logging.WARNING)
+    records = [record_message({**CHARGE, "id": f"ch_{n}", "surprise": n}) for n in range(3)]
+    run(tmp_path, [schema_message(), *records, record_message({**CHARGE, "other": None})])
+    warnings = [r.getMessage() for r in caplog.records if "No schema for record field" in r.msg]
+    assert warnings == ["No schema for record field 'surprise'"]
+
+
+def test_a_record_without_its_key_property_still_fails(tmp_path, capsys):
+    without_id = {key: value for key, value in CHARGE.items() if key != "id"}
+    with pytest.raises(MissingKeyPropertiesError):
+        run(tmp_path, [schema_message(), record_message(without_id)])
+
+
+def test_stream_maps_still_filter_and_transform_records(tmp_path, capsys):
+    records = [record_message({**CHARGE, "id": f"ch_{n}", "amount": n * 1000}) for n in range(4)]
+    run(
+        tmp_path,
+        [schema_message(), *records],
+        stream_maps={"charges": {"__filter__": "amount >= 2000", "status": "'failed'"}},
+    )
+    out = written(tmp_path)
+    assert sorted(x["commerce"]["order"]["priceTotal"] for x in out) == [20.0, 30.0]
+    assert {x["eventType"] for x in out} == {"stripe.charge.failed"}
