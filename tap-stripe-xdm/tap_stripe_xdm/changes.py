@@ -8,9 +8,10 @@ the events bookmark move to the window's end: it never passes a change not yet e
 the windows' order keeps an older state from overwriting a newer one.
 
 Memory is bounded by `max_events`: a window holding more events is abandoned and read again
-as two halves (down to one second, which is taken whole), and later windows keep the smaller
-span. Events of one object sharing its newest second are `tied`: Stripe does not order them,
-so the caller re-fetches the object rather than trust either snapshot.
+as two halves (down to one second, which is taken whole); the span doubles again after a
+window holding under half of that, so quiet stretches cost few requests. Events of one object
+sharing its newest second are `tied`: Stripe does not order them, so the caller re-fetches the
+object rather than trust either snapshot.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def read_changes(
             continue
         yield window
         lo = hi
+        if window.events < max_events // 2:
+            span *= 2
 
 
 def _read_window(

@@ -20,7 +20,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel as Conformance
 
 from tap_stripe_xdm import bookmarks, schemas
 from tap_stripe_xdm.api import ListPage, RequestCounts
-from tap_stripe_xdm.changes import Change, event_params, read_changes
+from tap_stripe_xdm.changes import MAX_EVENTS_PER_WINDOW, Change, event_params, read_changes
 from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.read_plan import ReadPlan, plan_read
 from tap_stripe_xdm.record_path import LeanRecordMessages
@@ -77,6 +77,8 @@ class StripeStream(LeanRecordMessages):
     """Events that carry this resource (none: changes come from a lookback re-read)."""
     delete_event_types: ClassVar[frozenset[str]] = frozenset()
     """Events meaning the object was deleted (records get `_sdc_deleted_at`)."""
+    max_events_per_window: ClassVar[int] = MAX_EVENTS_PER_WINDOW
+    """Events held at most to pick each object's newest (see changes.py)."""
 
     schema = StreamSchema(SchemaDirectory(schemas))
     primary_keys = ("id",)
@@ -244,6 +246,7 @@ class StripeStream(LeanRecordMessages):
             end,
             object_type=self.object_type,
             delete_types=self.delete_event_types,
+            max_events=self.max_events_per_window,
         )
         for window in windows:
             for change in window.changes.values():

@@ -169,6 +169,18 @@ class TapStripeXdm(Tap):
     def runtime(self) -> TapRuntime:
         return TapRuntime.start(self.settings, self.logger)
 
+    def sync_all(self) -> None:
+        """Sync the selected streams, then hand over all output before returning.
+
+        Records re-emitted by change capture or the balance-transaction lookback may follow
+        the last STATE (no bookmark moved), so the end of the run flushes them too.
+        """
+        try:
+            super().sync_all()
+        finally:
+            if isinstance(self.message_writer, BufferedMsgSpecWriter):
+                self.message_writer.flush()
+
     def discover_streams(self) -> list:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 

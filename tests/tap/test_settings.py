@@ -30,6 +30,9 @@ OWN_SETTINGS = REQUIRED_SETTINGS | {
     "max_concurrency",
     "window_size_days",
     "visibility_lag_seconds",
+    "capture_changes",
+    "events_horizon_days",
+    "balance_transactions_lookback_days",
     "user_agent",
 }
 VALID = {"api_key": "sk_test_abc", "start_date": "2024-01-01T00:00:00Z"}
@@ -61,6 +64,24 @@ def test_defaults() -> None:
     assert settings.max_requests_per_second == 25
     assert settings.user_agent == "tap-stripe-xdm/0.1.0"
     assert settings.start == 1_704_067_200
+    assert settings.capture_changes is True
+    assert settings.events_horizon_seconds == 30 * 86_400
+    assert settings.balance_transactions_lookback_seconds == 14 * 86_400
+
+
+def test_change_capture_settings_are_read_and_a_zero_lookback_turns_it_off() -> None:
+    settings = parse_settings(
+        {
+            **VALID,
+            "capture_changes": False,
+            "events_horizon_days": decimal.Decimal("7.5"),
+            "balance_transactions_lookback_days": 0,
+        },
+        user_agent="ua",
+    )
+    assert settings.capture_changes is False
+    assert settings.events_horizon_seconds == 648_000
+    assert settings.balance_transactions_lookback_seconds == 0
 
 
 @pytest.mark.parametrize(
@@ -83,6 +104,11 @@ def test_defaults() -> None:
         ({"max_concurrency": 0}, "max_concurrency"),
         ({"window_size_days": 0}, "window_size_days"),
         ({"backoff_base_seconds": 5, "backoff_max_seconds": 1}, "backoff_max_seconds"),
+        ({"capture_changes": "yes"}, "capture_changes"),
+        ({"events_horizon_days": 0}, "events_horizon_days"),
+        ({"events_horizon_days": 31}, "events_horizon_days"),
+        ({"events_horizon_days": "30"}, "events_horizon_days"),
+        ({"balance_transactions_lookback_days": -1}, "balance_transactions_lookback_days"),
     ],
 )
 def test_invalid_setting_is_named(config: dict, setting: str) -> None:
