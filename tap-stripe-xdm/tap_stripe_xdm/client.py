@@ -13,6 +13,7 @@ import datetime
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import SchemaDirectory, StreamSchema
@@ -20,7 +21,8 @@ from singer_sdk.helpers.conform import TypeConformanceLevel as Conformance
 
 from tap_stripe_xdm import bookmarks, schemas
 from tap_stripe_xdm.api import ListPage, RequestCounts
-from tap_stripe_xdm.changes import MAX_EVENTS_PER_WINDOW, Change, event_params, read_changes
+from tap_stripe_xdm.change_records import ACCOUNT_FIELD, ChangeRecords
+from tap_stripe_xdm.changes import MAX_EVENTS_PER_WINDOW, event_params, read_changes
 from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.read_plan import ReadPlan, plan_read
 from tap_stripe_xdm.record_path import LeanRecordMessages
@@ -37,12 +39,7 @@ if TYPE_CHECKING:
 
 PAGE_LIMIT = 100  # Stripe's maximum page size: fewest round trips per record
 PROGRESS_EVERY_SECONDS = 10.0  # a person watching a long backfill sees it move
-ACCOUNT_FIELD = "account_id"
-DELETED_FIELD = "_sdc_deleted_at"
 EVENTS_PATH = "/v1/events"
-# What every version of every object has: a delete whose object can no longer be fetched in
-# the pinned version is emitted with these fields of the event's snapshot only.
-TOMBSTONE_FIELDS = ("id", "object", "created", "livemode")
 
 
 def _iso(unix_seconds: int) -> str:
@@ -160,8 +157,8 @@ class StripeStream(LeanRecordMessages):
             self.logger.warning("%s%s: %s", self.name, _of(account), plan.warning)
         if plan.restart_capture_at is not None:
             state[bookmarks.EVENTS_BOOKMARK] = plan.restart_capture_at
-        if plan.rereading:
-            state.setdefault(bookmarks.REREAD_POSITION, plan.created_start)
+        if plan.rereading:  # a fresh re-read starts over; a resumed one is at its position
+            state[bookmarks.REREAD_POSITION] = plan.created_start
         yield from self._read_created(context, account, plan)
         state.pop(bookmarks.REREAD_POSITION, None)  # the windows reached the range end
         if plan.events_start is not None:
@@ -240,6 +237,18 @@ class StripeStream(LeanRecordMessages):
         counts_before = api.counts()
         state = self.get_context_state(context)
         emitted = 0
+        pool = ThreadPoolExecutor(
+            self.runtime.settings.max_concurrency, thread_name_prefix="stripe-refetch"
+        )
+        builder = ChangeRecords(
+            fetch_object=lambda obj_id: self.fetch_object(obj_id, account),
+            complete=lambda objects: self.complete(objects, account),
+            pool=pool,
+            pinned_version=self.runtime.settings.api_version,
+            start_date=self.runtime.settings.start,
+            changes_before=plan.changes_before,
+            account=account,
+        )
         windows = read_changes(
             fetch,
             plan.events_start,
@@ -248,48 +257,16 @@ class StripeStream(LeanRecordMessages):
             delete_types=self.delete_event_types,
             max_events=self.max_events_per_window,
         )
-        for window in windows:
-            for change in window.changes.values():
-                record = self._changed_record(change, account, plan)
-                if record is not None:
-                    emitted += 1
-                    yield record
-            # The window's records are out: only now may the events bookmark pass them.
-            state.pop("progress_markers", None)
-            if bookmarks.advance_key(state, bookmarks.EVENTS_BOOKMARK, window.end):
-                self._stripe_tap.state_writer.write_state(self.tap_state)
+        with pool:
+            for window in windows:
+                records = builder.records(window)
+                yield from records
+                emitted += len(records)
+                # The window's records are out: only now may the events bookmark pass them.
+                state.pop("progress_markers", None)
+                if bookmarks.advance_key(state, bookmarks.EVENTS_BOOKMARK, window.end):
+                    self._stripe_tap.state_writer.write_state(self.tap_state)
         self._log_requests("Read %d changed %s%s", emitted, account, counts_before)
-
-    def _changed_record(
-        self, change: Change, account: str | None, plan: ReadPlan
-    ) -> dict[str, Any] | None:
-        """The record for one change, in the pinned API version; None if not for this run.
-
-        Only objects emitted by earlier runs count (created in [start_date, changes_before));
-        newer ones were just read in their current state. The event's snapshot is used when
-        it is in the pinned version and unambiguous; otherwise the object is fetched by id.
-        """
-        snapshot = change.object
-        created = snapshot.get("created")
-        if not isinstance(created, int) or not (
-            self.runtime.settings.start <= created < plan.changes_before
-        ):
-            return None
-        event = change.event
-        if change.tied or event.get("api_version") != self.runtime.settings.api_version:
-            record = self.fetch_object(snapshot["id"], account)
-            if record is None:
-                if not change.deleted:
-                    # Deleted after this run's events end: its delete event comes next run.
-                    return None
-                record = {key: snapshot[key] for key in TOMBSTONE_FIELDS if key in snapshot}
-        else:
-            record = snapshot
-            self.complete([record], account)
-        if change.deleted:
-            record[DELETED_FIELD] = _iso(event["created"])
-        record[ACCOUNT_FIELD] = account
-        return record
 
     def _log_requests(
         self, message: str, emitted: int, account: str | None, before: RequestCounts

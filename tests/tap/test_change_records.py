@@ -1,0 +1,84 @@
+"""change_records.py: a window of changes -> records in the pinned version, deletes marked."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tap_stripe_xdm.change_records import ChangeRecords
+from tap_stripe_xdm.changes import Change, ChangeWindow
+
+PINNED = "2026-10-28.endive"
+CURRENT = {"cus_a": {"id": "cus_a", "object": "customer", "created": 150, "name": "fetched"}}
+
+
+def change(obj_id: str, created: int = 150, **options: Any) -> Change:
+    version = options.pop("api_version", PINNED)
+    kind = options.pop("type", "customer.updated")
+    snapshot = {"id": obj_id, "object": "customer", "created": created, "livemode": False}
+    snapshot["name"] = "snapshot"
+    event = {"type": kind, "created": 1_000, "api_version": version, "data": {"object": snapshot}}
+    return Change(event, **options)
+
+
+def build(*changes: Change) -> tuple[list[dict[str, Any]], list[str]]:
+    fetched: list[str] = []
+
+    def fetch(obj_id: str) -> dict[str, Any] | None:
+        fetched.append(obj_id)
+        return dict(CURRENT[obj_id]) if obj_id in CURRENT else None
+
+    window = ChangeWindow(0, 2_000, {c.object["id"]: c for c in changes}, len(changes))
+    with ThreadPoolExecutor(2) as pool:
+        builder = ChangeRecords(
+            fetch_object=fetch,
+            complete=lambda objects: None,
+            pool=pool,
+            pinned_version=PINNED,
+            start_date=100,
+            changes_before=200,
+            account="acct_1",
+        )
+        return builder.records(window), sorted(fetched)
+
+
+def test_a_snapshot_in_the_pinned_version_is_emitted_without_a_request() -> None:
+    records, fetched = build(change("cus_a"))
+    assert records == [{**change("cus_a").object, "account_id": "acct_1"}]
+    assert fetched == []
+
+
+def test_another_version_or_a_tie_fetches_the_object() -> None:
+    for stale in (change("cus_a", api_version="2024-06-20"), change("cus_a", tied=True)):
+        records, fetched = build(stale)
+        assert records == [{**CURRENT["cus_a"], "account_id": "acct_1"}]
+        assert fetched == ["cus_a"]
+
+
+def test_a_delete_that_cannot_be_fetched_becomes_a_tombstone() -> None:
+    gone = change("cus_gone", api_version="2024-06-20", type="customer.deleted", deleted=True)
+    records, _ = build(gone)
+    assert records == [
+        {
+            "id": "cus_gone",
+            "object": "customer",
+            "created": 150,
+            "livemode": False,
+            "_sdc_deleted_at": "1970-01-01T00:16:40+00:00",
+            "account_id": "acct_1",
+        }
+    ]
+
+
+def test_an_update_of_an_object_deleted_since_waits_for_its_delete_event() -> None:
+    records, fetched = build(change("cus_gone", api_version=None))
+    assert records == []
+    assert fetched == ["cus_gone"]
+
+
+def test_objects_not_emitted_by_an_earlier_run_are_left_out_without_requests() -> None:
+    before_start = change("cus_old", created=99, api_version="2024-06-20")
+    read_this_run = change("cus_new", created=200, api_version="2024-06-20")
+    records, fetched = build(before_start, read_this_run)
+    assert records == []
+    assert fetched == []
