@@ -215,6 +215,19 @@ def _event_type(prefix: str) -> Converter:
     return convert
 
 
+def _status_event_type(prefix: str) -> Converter:
+    """`<prefix><status>`, or `<prefix>deleted` for a delete from change capture (the
+    subscription's end: Stripe's `customer.subscription.deleted`)."""
+
+    def convert(obj: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+        if obj.get("_sdc_deleted_at"):
+            return f"{prefix}deleted"
+        status = obj.get("status")
+        return f"{prefix}{status}" if status else prefix.rstrip(".")
+
+    return convert
+
+
 CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "text": (_text, _STRING),
     "raw": (_raw, {}),
@@ -244,6 +257,7 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
 
 CONVERTER_FACTORIES: dict[str, tuple[Callable[[str], Converter], dict]] = {
     "event_type": (_event_type, _STRING),
+    "status_event_type": (_status_event_type, _STRING),
 }
 
 

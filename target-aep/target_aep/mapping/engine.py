@@ -163,6 +163,7 @@ class TableMapper:
         consumed = {source.split(".")[0] for _, source, _ in table.tenant_rows}
         self._tenant_consumed = frozenset(consumed | {"id", "object", "livemode"})
         self._tenant_root = f"_{options.tenant_id}"
+        self._deletion_event = f"stripe.{table.object_key}.deleted"
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One Stripe object (as the tap emitted it) -> one XDM record in Platform form."""
@@ -194,9 +195,10 @@ class TableMapper:
         if isinstance(record.get("livemode"), bool):
             stripe["livemode"] = record["livemode"]
         deleted_at = record.get("_sdc_deleted_at")
-        if deleted_at:
+        if deleted_at:  # a delete from change capture: the object's last state, marked
             stripe["deleted"] = True
             stripe["deletedAt"] = to_rfc3339(deleted_at)
+            stripe["deletionEvent"] = self._deletion_event
         if detail:
             stripe[self.table.object_key] = detail
         return stripe
@@ -229,6 +231,7 @@ class TableMapper:
                 "livemode": {"type": "boolean"},
                 "deleted": {"type": "boolean"},
                 "deletedAt": {"type": "string", "format": "date-time"},
+                "deletionEvent": {"type": "string"},
                 self.table.object_key: detail,
             },
         }

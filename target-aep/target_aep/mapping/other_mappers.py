@@ -27,8 +27,13 @@ class CompatMapper:
         self._branch = f"{stream}_data"
 
     def map(self, record: Mapping[str, Any]) -> dict:
-        """One Stripe object -> `{_id, _<tenant>: {<resource>_data: raw fields}}`."""
+        """One Stripe object -> `{_id, _<tenant>: {<resource>_data: raw fields}}`.
+
+        A delete from change capture carries Stripe's own marker, `deleted: true`.
+        """
         raw = tenant_value(dict(record), camel=False) or {}
+        if record.get("_sdc_deleted_at"):
+            raw["deleted"] = True
         return {
             "_id": record_id(self.stream, record.get("id"), record),
             self._root: {self._branch: raw},
@@ -37,6 +42,7 @@ class CompatMapper:
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
         """Schema of `_<tenant>`: the stream's Singer schema with raw names and values."""
         branch = tenant_schema({"type": "object", **dict(singer_schema)}, camel=False)
+        branch.setdefault("properties", {}).setdefault("deleted", {"type": "boolean"})
         return {
             "type": "object",
             "additionalProperties": False,
@@ -60,9 +66,12 @@ class GenericMapper:
         self._branch = camel_case(stream)
 
     def map(self, record: Mapping[str, Any]) -> dict:
-        """Any record -> `{_id, _<tenant>: {<stream>: camelCased fields}}`."""
+        """Any record -> `{_id, _<tenant>: {<stream>: camelCased fields}}`; a delete from
+        change capture is marked `deleted: true`."""
         xdm: dict[str, Any] = {"_id": record_id(self.stream, record.get("id"), record)}
         kept = tenant_value(dict(record))
+        if record.get("_sdc_deleted_at"):
+            kept = {**(kept or {}), "deleted": True}
         if kept:
             xdm[self._root] = {self._branch: kept}
         return xdm
@@ -70,6 +79,7 @@ class GenericMapper:
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
         """Schema of `_<tenant>`: the stream's Singer schema, camelCased and closed."""
         branch = tenant_schema({"type": "object", **dict(singer_schema)})
+        branch.setdefault("properties", {}).setdefault("deleted", {"type": "boolean"})
         return {
             "type": "object",
             "additionalProperties": False,

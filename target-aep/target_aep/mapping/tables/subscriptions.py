@@ -1,6 +1,8 @@
 """subscriptions -> XDM ExperienceEvent snapshot + productListItems (aep.md 7.3, "Subscription").
 
 Each state of a subscription (status, period) is its own event: the `_id` digests the state.
+The event type is `stripe.subscription.<status>`, or `stripe.subscription.deleted` for the
+subscription's end as change capture reports it (`_sdc_deleted_at`).
 """
 
 from target_aep.mapping.engine import Table
@@ -14,7 +16,7 @@ TABLE = Table(
     rows=(
         # XDM path (Platform form)   Stripe path   converter
         ("timestamp",                "*",          "subscription_timestamp"),
-        ("eventType",                "status",     "event_type(stripe.subscription.)"),
+        ("eventType",                "*",          "status_event_type(stripe.subscription.)"),
         ("identityMap",              "customer",   "customer_identity"),
     ),
     lists=(
