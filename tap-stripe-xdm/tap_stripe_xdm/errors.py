@@ -68,7 +68,9 @@ def describe_failure(
     restricted_key: bool = False,
 ) -> str:
     """Build the message for a non-retriable HTTP error on `GET path`."""
-    resource = path.rstrip("/").rsplit("/", 1)[-1]
+    # /v1/<resource> or /v1/<resource>/<id>
+    parts = path.strip("/").split("/")
+    resource = parts[1] if len(parts) > 1 else parts[0]
     where = f"GET {path}" + (f" for connected account {account}" if account else "")
     said = f"Stripe said: {stripe_message}" if stripe_message else "Stripe gave no error message"
     if stripe_type:
@@ -87,9 +89,15 @@ def describe_failure(
         )
     elif status == 403:
         permission = READ_PERMISSION.get(resource, resource)
+        # Events are not a stream: change capture reads them.
+        instead = (
+            "set capture_changes to false"
+            if resource == "events"
+            else (f"deselect the {resource} stream")
+        )
         advice = (
             f"The restricted key in setting api_key may not read {resource}. Give the key Read "
-            f"access to {permission} in the Stripe Dashboard, or deselect the {resource} stream."
+            f"access to {permission} in the Stripe Dashboard, or {instead}."
         )
     elif status == 404:
         advice = (

@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 from tap_stripe_xdm.client import StripeStream
+from tap_stripe_xdm.errors import StripeRequestError
 
 from tests.doubles.stripe_api import StripeDouble
 from tests.tap.tap_run import SEEDED_END, SEEDED_START, TapRun, base_config, run_tap
@@ -421,3 +422,27 @@ def test_connect_accounts_keep_separate_events_bookmarks() -> None:
         third = run_tap(config, state=third_state, streams={"customers"})
         assert {r["account_id"] for r in third.records()} == {"acct_1B"}
         assert len(third.records()) == 5
+
+
+def test_a_restricted_key_without_events_access_stops_naming_capture_changes() -> None:
+    with StripeDouble() as double:
+        double.seed({"customers": 5}, start=SEEDED_START, end=SEEDED_END)
+        key = "rk_test_51NoEventsAbcdefghijklmn"
+        double.add_key(key, allowed={"customers"})
+        config = base_config(double.url, api_key=key)
+        first = run_tap(config, streams={"customers"})  # the first read needs no events
+        assert len(first.records()) == 5
+        with pytest.raises(StripeRequestError) as caught:
+            run_tap(config, state=rewound(first.final_state), streams={"customers"})
+        message = str(caught.value)
+        assert "may not read events" in message
+        assert "event_read" in message
+        assert "capture_changes" in message
+        assert key not in message
+        failed = caught.value.tap_run  # type: ignore[attr-defined]
+        assert failed.states
+        assert all(
+            partitions(s, "customers")[0]["events_bookmark"]
+            == partitions(rewound(first.final_state), "customers")[0]["events_bookmark"]
+            for s in failed.states
+        ), "the events bookmark did not move"
