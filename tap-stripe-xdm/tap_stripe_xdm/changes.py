@@ -23,7 +23,7 @@ from typing import Any
 from tap_stripe_xdm.api import ListPage
 
 MAX_TYPES_PER_REQUEST = 20  # Stripe's limit on `types[]`
-MAX_EVENTS_PER_WINDOW = 5_000  # buffer bound: 50 pages of events held at most
+MAX_EVENTS_PER_WINDOW = 2_000  # buffer bound: 20 pages (2,000 charges ~ 17 MiB)
 
 
 @dataclass
