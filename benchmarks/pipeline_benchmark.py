@@ -6,7 +6,13 @@ The pipeline runs in a throwaway copy of the project (tests/e2e/meltano_project.
 `local` environment gets the tap's `max_requests_per_second` for each scenario (decimal settings
 cannot come from environment variables under Meltano 4.4.1, see README limits).
 While it runs, the process tree is sampled for each process's peak resident memory (VmHWM in
-/proc), so the numbers are per process: Meltano, the tap, the target.
+/proc) and CPU time (utime + stime in /proc/<pid>/stat, last sample before it exits, so a
+little low), so the numbers are per process: Meltano, the tap, the target. CPU µs per record
+shows which process bounds the pipeline on 2 cores, Meltano's copying of lines included.
+
+records/s is printed twice: over the whole `meltano run` (with its start-up and the tap's
+start-up), and over the records themselves, from the first record the target
+received to the end of its last drain (the `timing` of the target's run_summary.json).
 
 Scenarios: zero latency (goal >= 10,000 records/s end to end on this 2-core machine), and
 120 ms latency with a 25 requests/s limit at the emulator (a Stripe test-mode account from far
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -88,12 +95,27 @@ def peak_kib(pid: int) -> int:
     return 0
 
 
-def sample_memory(root: int, peaks: dict[str, int], done: threading.Event) -> None:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of `pid` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # fields 14 and 15 of proc(5)
+
+
+def sample(root: int, peaks: dict[str, int], cpu: dict[int, tuple[str, float]],
+           done: threading.Event) -> None:  # fmt: skip
+    """Peak RSS per process name, and the latest CPU time per pid."""
     while not done.is_set():
         for pid in [root, *children(root)]:
-            name = process_name(pid)
+            name, seen = cpu.get(pid, (process_name(pid), 0.0))  # an exiting one has no cmdline
             peaks[name] = max(peaks.get(name, 0), peak_kib(pid))
-        time.sleep(0.1)
+            cpu[pid] = (name, max(seen, cpu_seconds(pid)))
+        time.sleep(0.05)
 
 
 def set_tap_rate(project: MeltanoProject, rate: float) -> None:
@@ -119,6 +141,7 @@ def run(project: MeltanoProject, name: str, scale: int, latency: float, rate: fl
                 }
             )
             peaks: dict[str, int] = {}
+            cpu: dict[int, tuple[str, float]] = {}
             done = threading.Event()
             started = time.perf_counter()
             proc = subprocess.Popen(
@@ -137,7 +160,7 @@ def run(project: MeltanoProject, name: str, scale: int, latency: float, rate: fl
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            sampler = threading.Thread(target=sample_memory, args=(proc.pid, peaks, done))
+            sampler = threading.Thread(target=sample, args=(proc.pid, peaks, cpu, done))
             sampler.start()
             _, err = proc.communicate()
             elapsed = time.perf_counter() - started
@@ -149,6 +172,7 @@ def run(project: MeltanoProject, name: str, scale: int, latency: float, rate: fl
             summary = json.loads((Path(out) / "run_summary.json").read_text())
             records = sum(s["written"] if "written" in s else s["delivered"]
                           for s in summary["streams"].values())  # fmt: skip
+            span = (summary.get("timing") or {}).get("seconds")
     finally:
         emulator.terminate()
         emulator.wait()
@@ -160,6 +184,16 @@ def run(project: MeltanoProject, name: str, scale: int, latency: float, rate: fl
     if rate:
         line += f" ({records / elapsed / CEILING_AT_25_PER_SECOND:.0%} of the 2,500 rec/s ceiling)"
     print(line)
+    if span:
+        print(f"{'':<28} without start-up: {records / span:>7,.0f} rec/s ({span:.1f} s from the "
+              f"target's first record to its last drain)")  # fmt: skip
+    per_name: dict[str, float] = {}
+    for process, used in cpu.values():
+        per_name[process] = per_name.get(process, 0.0) + used
+    usage = ", ".join(f"{n} {per_name[n]:.1f} s = {per_name[n] / records * 1e6:.0f} µs/rec"
+                      for n in ("meltano", "tap-stripe-xdm", "target-aep")
+                      if n in per_name)  # fmt: skip
+    print(f"{'':<28} CPU time: {usage}")
     print(f"{'':<28} peak RSS: {memory}")
 
 

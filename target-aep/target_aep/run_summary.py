@@ -2,11 +2,14 @@
 
 The SDK's METRIC lines are for machines; a person running the pipeline wants one table at the
 end. The target logs it and writes it as JSON (`<output_dir>/run_summary.json`) so wrappers
-such as `bin/run` can print it too.
+such as `bin/run` can print it too. It also says how long the records took, from the first one
+the target received to the end of the last drain: the pipeline's throughput without the start-up
+of Meltano and the tap (benchmarks/pipeline_benchmark.py reads it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -24,8 +27,38 @@ class StreamTally:
     destination: str = ""
 
 
-def render_table(tallies: dict[str, StreamTally], dead_letter_path: Path) -> list[str]:
-    """The summary as aligned text lines."""
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock span of the records: first one received -> last drain done (Unix seconds)."""
+
+    first_record_at: float
+    finished_at: float
+
+    @property
+    def seconds(self) -> float:
+        """Time the records took."""
+        return max(self.finished_at - self.first_record_at, 0.0)
+
+    def as_dict(self, records: int) -> dict:
+        """The JSON form, with ISO times and the resulting rate."""
+        return {
+            "first_record_at": _iso(self.first_record_at),
+            "finished_at": _iso(self.finished_at),
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(records / self.seconds) if self.seconds else None,
+        }
+
+
+def _iso(moment: float) -> str:
+    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def render_table(
+    tallies: dict[str, StreamTally],
+    dead_letter_path: Path,
+    seconds: float | None = None,
+) -> list[str]:
+    """The summary as aligned text lines (and how long the records took, when known)."""
     header = ("stream", "read", "written", "dead-lettered", "destination")
     rows = [
         (name, f"{t.received:,}", f"{t.delivered:,}", f"{t.dead_lettered:,}", t.destination)
@@ -40,15 +73,28 @@ def render_table(tallies: dict[str, StreamTally], dead_letter_path: Path) -> lis
     ]
     if any(t.dead_lettered for t in tallies.values()):
         lines.append(f"dead letters (with the reasons): {dead_letter_path}")
+    if seconds:
+        received = sum(t.received for t in tallies.values())
+        lines.append(
+            f"{received:,} records in {seconds:,.1f} s from the first one received "
+            f"({received / seconds:,.0f} records/s)"
+        )
     return lines
 
 
-def write_summary(path: Path, tallies: dict[str, StreamTally], dead_letter_path: Path) -> None:
+def write_summary(
+    path: Path,
+    tallies: dict[str, StreamTally],
+    dead_letter_path: Path,
+    timing: Timing | None = None,
+) -> None:
     """Write the summary JSON atomically (a reader never sees half a file)."""
-    document = {
+    document: dict = {
         "streams": {name: asdict(tally) for name, tally in sorted(tallies.items())},
         "dead_letter_path": str(dead_letter_path),
     }
+    if timing is not None:
+        document["timing"] = timing.as_dict(sum(t.received for t in tallies.values()))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".run_summary.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -66,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     document = json.loads(path.read_text(encoding="utf-8"))
     tallies = {name: StreamTally(**tally) for name, tally in document["streams"].items()}
-    for line in render_table(tallies, Path(document["dead_letter_path"])):
+    seconds = (document.get("timing") or {}).get("seconds")
+    for line in render_table(tallies, Path(document["dead_letter_path"]), seconds):
         print(line)
     return 0
 

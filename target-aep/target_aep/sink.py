@@ -132,6 +132,10 @@ class AepSink(BatchSink):
                 self.logger.warning("No schema for record field '%s'", key)
                 self._warned_missing_fields.add(key)
 
+    def start_batch(self, context: dict) -> None:
+        """Called by the SDK with a batch's first record; the run summary times from the first."""
+        self.aep.note_batch_started()
+
     def process_record(self, record: dict, context: dict) -> None:
         """Map and validate one record; keep it for the drain or dead-letter it."""
         self.tally.received += 1

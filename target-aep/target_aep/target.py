@@ -7,11 +7,13 @@ the per-record work.
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from singer_sdk import Target
 from singer_sdk.contrib.msgspec import MsgSpecReader
@@ -22,7 +24,7 @@ from target_aep.deadletter import DeadLetterWriter
 from target_aep.delivery import Delivery, build_delivery
 from target_aep.mapping import Mapper
 from target_aep.mapping.converters import MappingOptions
-from target_aep.run_summary import StreamTally, render_table, write_summary
+from target_aep.run_summary import StreamTally, Timing, render_table, write_summary
 from target_aep.settings import (
     CONFIG_SCHEMA,
     check_settings,
@@ -55,12 +57,20 @@ class TargetAep(Target):
         if capability != TargetCapabilities.VALIDATE_RECORDS
     ]
 
+    # Python's cyclic GC collects the young generation every 700 net allocations; while sinks
+    # hold their batches (up to 10,000 mapped records each), each collection and the full ones
+    # walk ever more live objects: ~7 of ~75 CPU µs per record, measured. Records and their
+    # XDM hold no reference cycles (freed by reference counting), so collecting less often
+    # costs no memory. Set for the input loop only, restored after.
+    GC_THRESHOLDS = (100_000, 10, 10)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         check_settings(self.config)
         self._lock = threading.Lock()
         self.dead_letters = DeadLetterWriter(dead_letter_path(self.config))
         self.tallies: dict[str, StreamTally] = {}
+        self.first_record_at: float | None = None  # wall clock, set by the first batch's start
         try:
             self.delivery: Delivery = build_delivery(self.config)
         except ValueError as exc:  # the delivery's own setting checks (they name the setting)
@@ -110,9 +120,23 @@ class TargetAep(Target):
             )
             return RecordValidator(schema, f"built-in schema {mapper.schema}")
 
+    def listen(self, file_input: IO[str] | None = None) -> None:
+        """Read and process all input, with the cyclic GC tuned for holding batches."""
+        previous = gc.get_threshold()
+        gc.set_threshold(*self.GC_THRESHOLDS)
+        try:
+            super().listen(file_input)
+        finally:
+            gc.set_threshold(*previous)
+
     def tally_for(self, stream: str) -> StreamTally:
         """The run's counters for `stream` (kept across sink replacements on schema changes)."""
         return self.tallies.setdefault(stream, StreamTally())
+
+    def note_batch_started(self) -> None:
+        """A sink started a batch (with its first record): the run's first one starts the clock."""
+        if self.first_record_at is None:
+            self.first_record_at = time.time()
 
     def process_endofpipe(self) -> None:
         """Drain everything (STATE follows), release the destination, then report the run."""
@@ -126,12 +150,15 @@ class TargetAep(Target):
     def report(self) -> None:
         """Log the per-stream summary and write it to `<output_dir>/run_summary.json`."""
         letters = dead_letter_path(self.config)
+        timing = None
+        if self.first_record_at is not None:
+            timing = Timing(self.first_record_at, time.time())
         self.logger.info("Run summary:")
-        for line in render_table(self.tallies, letters):
+        for line in render_table(self.tallies, letters, timing.seconds if timing else None):
             self.logger.info("  %s", line)
         summary = Path(self.config.get("output_dir") or "output") / "run_summary.json"
         try:
-            write_summary(summary, self.tallies, letters)
+            write_summary(summary, self.tallies, letters, timing)
         except OSError as exc:  # the data is delivered; a missing report must not fail the run
             self.logger.warning("Could not write the run summary to %s: %s", summary, exc)
 

@@ -4,6 +4,7 @@ skipped, while everything a record's XDM depends on comes out as the SDK's own s
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import json
 import logging
@@ -148,3 +149,21 @@ def test_stream_maps_still_filter_and_transform_records(tmp_path, capsys):
     out = written(tmp_path)
     assert sorted(x["commerce"]["order"]["priceTotal"] for x in out) == [20.0, 30.0]
     assert {x["eventType"] for x in out} == {"stripe.charge.failed"}
+
+
+def test_the_gc_collects_less_often_while_input_is_read_and_as_before_after(
+    tmp_path, capsys, monkeypatch
+):
+    seen = []
+    original = AepSink.process_record
+
+    def spy(self, record, context):
+        seen.append(gc.get_threshold())
+        return original(self, record, context)
+
+    monkeypatch.setattr(AepSink, "process_record", spy)
+    before = gc.get_threshold()
+    run(tmp_path, [schema_message(), record_message(CHARGE)])
+    assert seen == [TargetAep.GC_THRESHOLDS]
+    assert TargetAep.GC_THRESHOLDS[0] > before[0]
+    assert gc.get_threshold() == before

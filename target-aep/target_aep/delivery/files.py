@@ -31,6 +31,8 @@ from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRec
 DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 DEFAULT_MAX_BYTES_PER_FILE = 128 * 1024 * 1024
 MANIFEST_NAME = "manifest.json"
+# Lines are 1-6 KB: a 1 MiB buffer makes one write(2) per ~300 records instead of one per 1-3.
+WRITE_BUFFER_BYTES = 1 << 20
 _TEMP_PREFIX = ".tmp-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -110,7 +112,7 @@ def write_rotated_files(
             if handle is None:
                 final = folder / name_for()
                 temp = folder / f"{_TEMP_PREFIX}{final.name}"
-                handle = temp.open("wb")
+                handle = temp.open("wb", buffering=WRITE_BUFFER_BYTES)
                 count = size = 0
             handle.write(line)
             count += 1
