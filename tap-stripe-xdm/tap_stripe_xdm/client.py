@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel as Conformance
@@ -128,7 +129,8 @@ class StripeStream(LeanRecordMessages):
     def fetch_object(self, obj_id: str, account: str | None) -> dict[str, Any] | None:
         """The object's current state in the pinned version; None when it is deleted."""
         try:
-            obj = self.runtime.api.retrieve(f"{self.path}/{obj_id}", account=account)
+            path = f"{self.path}/{quote(obj_id, safe='')}"  # the id comes from event data
+            obj = self.runtime.api.retrieve(path, account=account)
         except StripeRequestError as error:
             if error.status == 404:
                 return None
