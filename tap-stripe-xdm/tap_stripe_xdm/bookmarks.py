@@ -42,6 +42,11 @@ def _as_unix(value: Any) -> int | None:
     return None
 
 
+def iso(unix_seconds: int) -> str:
+    """Unix seconds as ISO 8601 in UTC: for logs, and `_sdc_deleted_at`."""
+    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).isoformat()
+
+
 def later_bookmark(value: Any, start_date_value: Any) -> int | None:
     """Compare a bookmark and a start date of any supported form; return the later one."""
     candidates = [v for v in (_as_unix(value), _as_unix(start_date_value)) if v is not None]

@@ -10,21 +10,17 @@ tombstone: the fields every version has, plus `_sdc_deleted_at`.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
+from tap_stripe_xdm import bookmarks
 from tap_stripe_xdm.changes import Change, ChangeWindow
 
 ACCOUNT_FIELD = "account_id"
 DELETED_FIELD = "_sdc_deleted_at"
 TOMBSTONE_FIELDS = ("id", "object", "created", "livemode")
-
-
-def _iso(unix_seconds: int) -> str:
-    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).isoformat()
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ class ChangeRecords:
                 snapshot = change.object
                 record = {key: snapshot[key] for key in TOMBSTONE_FIELDS if key in snapshot}
             if change.deleted:
-                record[DELETED_FIELD] = _iso(change.event["created"])
+                record[DELETED_FIELD] = bookmarks.iso(change.event["created"])
             record[ACCOUNT_FIELD] = self.account
             records.append(record)
         return records

@@ -9,7 +9,6 @@ streams only say what differs.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -41,10 +40,6 @@ if TYPE_CHECKING:
 PAGE_LIMIT = 100  # Stripe's maximum page size: fewest round trips per record
 PROGRESS_EVERY_SECONDS = 10.0  # a person watching a long backfill sees it move
 EVENTS_PATH = "/v1/events"
-
-
-def _iso(unix_seconds: int) -> str:
-    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).isoformat()
 
 
 class _UnsortedStreamNoteFilter(logging.Filter):
@@ -182,8 +177,8 @@ class StripeStream(LeanRecordMessages):
             "Reading %s%s created in [%s, %s), %d concurrent",
             self.name,
             _of(account),
-            _iso(start),
-            _iso(end),
+            bookmarks.iso(start),
+            bookmarks.iso(end),
             settings.max_concurrency,
         )
         counts_before = self.runtime.api.counts()
@@ -213,7 +208,7 @@ class StripeStream(LeanRecordMessages):
                     self.name,
                     _of(account),
                     emitted,
-                    _iso(complete_to),
+                    bookmarks.iso(complete_to),
                 )
         self._log_requests("Read %d %s%s", emitted, account, counts_before)
 
@@ -228,8 +223,8 @@ class StripeStream(LeanRecordMessages):
             "Reading %s%s changes from events created in [%s, %s)",
             self.name,
             _of(account),
-            _iso(plan.events_start),
-            _iso(end),
+            bookmarks.iso(plan.events_start),
+            bookmarks.iso(end),
         )
 
         def fetch(start: int, stop: int, cursor: str | None) -> ListPage:

@@ -16,7 +16,6 @@ Decided once per partition from its state, before any request, so the rules are 
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from tap_stripe_xdm import bookmarks
@@ -35,10 +34,6 @@ class ReadPlan:
     restart_capture_at: int | None = None
     """Set the events bookmark to this before reading (first read and full re-read)."""
     warning: str | None = None
-
-
-def _iso(unix_seconds: int) -> str:
-    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).isoformat()
 
 
 def plan_read(
@@ -68,16 +63,16 @@ def plan_read(
         why = (
             "it has no events bookmark (change capture was off or the state predates it)"
             if events_from is None
-            else f"its events bookmark {_iso(events_from)} is older than events_horizon_days "
-            f"({horizon_seconds / 86_400:g} days; Stripe keeps events 30 days)"
+            else f"its events bookmark {bookmarks.iso(events_from)} is older than "
+            f"events_horizon_days ({horizon_seconds / 86_400:g} days; Stripe keeps events 30 days)"
         )
         return ReadPlan(
             start_date,
             rereading=True,
             restart_capture_at=events_end,
             warning=f"{why}, so changes since then cannot all be read from events: re-reading "
-            f"it in full from start_date {_iso(start_date)} on this run; change capture "
-            f"resumes from {_iso(events_end)}",
+            f"it in full from start_date {bookmarks.iso(start_date)} on this run; change capture "
+            f"resumes from {bookmarks.iso(events_end)}",
         )
     rereading_from = bookmarks.reread_position(state)
     if rereading_from is not None:
