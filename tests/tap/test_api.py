@@ -202,3 +202,27 @@ def test_unconnected_account_403_names_the_account_not_a_permission(double: Stri
     assert "account_ids" in message
     assert "Request-Id: req_" in message
     assert "sk_test_double" not in message
+
+
+def test_retrieve_gets_one_object_under_the_same_retry_policy(double: StripeDouble) -> None:
+    charge = double.objects("charges")[0]
+    path = f"/v1/charges/{charge['id']}"
+    double.inject(path, status=503, times=2)
+    fetched = make_api(double.url).retrieve(path, account=None)
+    assert fetched == charge
+    requests = [r for r in double.requests if r.path == path]
+    assert len(requests) == 3
+    assert requests[-1].headers["Stripe-Version"] == "2026-10-28.endive"
+
+
+def test_retrieve_of_a_missing_object_is_a_404_error(double: StripeDouble) -> None:
+    with pytest.raises(StripeRequestError) as caught:
+        make_api(double.url).retrieve("/v1/charges/ch_missing")
+    assert caught.value.status == 404
+    assert "No such charge" in str(caught.value)
+
+
+def test_repeated_parameters_are_sent_as_pairs(double: StripeDouble) -> None:
+    params = [("types[]", "charge.updated"), ("types[]", "charge.captured"), ("limit", 10)]
+    make_api(double.url).list_page("/v1/events", params)
+    assert double.requests[-1].params["types[]"] == ["charge.updated", "charge.captured"]
