@@ -58,7 +58,7 @@ logging.getLogger("singer_sdk").addFilter(_UnsortedStreamNoteFilter())
 
 
 class StripeStream(LeanRecordMessages):
-    """One Stripe list endpoint, read incrementally on `created`."""
+    """One Stripe list endpoint, read incrementally on `created`, plus its changes."""
 
     path: ClassVar[str]
     """List endpoint, e.g. /v1/charges."""
@@ -154,6 +154,12 @@ class StripeStream(LeanRecordMessages):
             self.logger.warning("%s%s: %s", self.name, _of(account), plan.warning)
         if plan.restart_capture_at is not None:
             state[bookmarks.EVENTS_BOOKMARK] = plan.restart_capture_at
+            self.logger.info(
+                "Change capture of %s%s starts from events created at %s",
+                self.name,
+                _of(account),
+                bookmarks.iso(plan.restart_capture_at),
+            )
         if plan.rereading:  # a fresh re-read starts over; a resumed one is at its position
             state[bookmarks.REREAD_POSITION] = plan.created_start
         yield from self._read_created(context, account, plan)
