@@ -143,7 +143,7 @@ class StripeStream(LeanRecordMessages):
         plan = plan_read(
             state,
             start_date=settings.start,
-            now=runtime.started_at,
+            now=int(time.time()),  # streams run one after another: the horizon is now
             events_end=runtime.events_end,
             capture_changes=settings.capture_changes,
             has_events=bool(self.event_types),
@@ -162,10 +162,11 @@ class StripeStream(LeanRecordMessages):
             )
         if plan.rereading:  # a fresh re-read starts over; a resumed one is at its position
             state[bookmarks.REREAD_POSITION] = plan.created_start
+        if plan.events_start is not None:
+            # First, while the oldest events are surely still kept (30 days); oldest first.
+            yield from self._read_changes(context, account, plan)
         yield from self._read_created(context, account, plan)
         state.pop(bookmarks.REREAD_POSITION, None)  # the windows reached the range end
-        if plan.events_start is not None:
-            yield from self._read_changes(context, account, plan)
         # Everything emitted: the bookmarks already stand where they should (see _bookmark).
         state.pop("progress_markers", None)
 

@@ -22,7 +22,6 @@ class TapRuntime:
     """Objects created before this are read (now - visibility lag, or end_date if earlier)."""
     events_end: int
     """Events created before this are read (now - visibility lag; end_date does not apply)."""
-    started_at: int
 
     @classmethod
     def start(cls, settings: TapSettings, logger: logging.Logger) -> TapRuntime:
@@ -45,5 +44,4 @@ class TapRuntime:
             api=api,
             range_end=range_end,
             events_end=visible_until,
-            started_at=started_at,
         )
