@@ -158,12 +158,12 @@ def test_the_gc_collects_less_often_while_input_is_read_and_as_before_after(
     original = AepSink.process_record
 
     def spy(self, record, context):
-        seen.append(gc.get_threshold())
+        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
         return original(self, record, context)
 
     monkeypatch.setattr(AepSink, "process_record", spy)
-    before = gc.get_threshold()
+    before = gc.get_threshold(), gc.get_freeze_count()
     run(tmp_path, [schema_message(), record_message(CHARGE)])
-    assert seen == [TargetAep.GC_THRESHOLDS]
-    assert TargetAep.GC_THRESHOLDS[0] > before[0]
-    assert gc.get_threshold() == before
+    assert seen == [(TargetAep.GC_THRESHOLDS, True)]  # start-up objects frozen: never walked
+    assert TargetAep.GC_THRESHOLDS[0] > before[0][0]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
