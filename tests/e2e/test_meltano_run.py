@@ -185,3 +185,36 @@ def test_files_run_writes_every_object_then_only_new_ones_and_full_refresh_rewri
     for stream in STREAMS:
         everything = entity_ids(read_files(output_dir, stream))
         assert stripe_ids(stripe, stream) <= set(everything[len(first[stream]) :]), stream
+
+
+def test_an_update_and_a_delete_after_the_first_run_arrive_on_the_next(
+    installed_project, stripe, tmp_path
+):
+    output_dir = tmp_path / "xdm"
+    env = {
+        **tap_env(stripe),
+        "TARGET_AEP_DESTINATION": "files",
+        "TARGET_AEP_OUTPUT_DIR": str(output_dir),
+        "TARGET_AEP_TENANT_ID": TENANT,
+    }
+    suffix = ("--state-id-suffix", "changes")
+    installed_project.run(env, *suffix)
+    first = {s: read_files(output_dir, s) for s in ("charges", "customers")}
+
+    charge_id = stripe.objects("charges")[5]["id"]
+    customer_id = stripe.objects("customers")[3]["id"]
+    stripe.update("charges", charge_id, {"metadata": {"order_note": "gift wrap"}})
+    stripe.delete("customers", customer_id)
+    time.sleep(1.1)
+    installed_project.run(env, *suffix)
+
+    charges = read_files(output_dir, "charges")[len(first["charges"]) :]
+    (updated,) = [c for c in charges if c[f"_{TENANT}"]["stripe"]["id"] == charge_id]
+    assert updated[f"_{TENANT}"]["stripe"]["charge"]["metadata"]["order_note"] == "gift wrap"
+    (original,) = [c for c in first["charges"] if c[f"_{TENANT}"]["stripe"]["id"] == charge_id]
+    assert updated["_id"] != original["_id"]  # a new state is a new event
+
+    customers = read_files(output_dir, "customers")[len(first["customers"]) :]
+    (deleted,) = [c for c in customers if c[f"_{TENANT}"]["stripe"]["id"] == customer_id]
+    assert deleted[f"_{TENANT}"]["stripe"]["deleted"] is True
+    assert deleted["identityMap"]["StripeCustomerID"][0]["id"] == customer_id
