@@ -121,7 +121,9 @@ def sample(root: int, peaks: dict[str, int], cpu: dict[int, tuple[str, float]],
     """Peak RSS per process name, and the latest CPU time per pid."""
     while not done.is_set():
         for pid in [root, *children(root)]:
-            name, seen = cpu.get(pid, (process_name(pid), 0.0))  # an exiting one has no cmdline
+            name, seen = cpu.get(pid, ("?", 0.0))
+            current = process_name(pid)  # a fork shows Meltano's until it execs; a zombie, none
+            name = current if current not in ("?", "") else name
             peaks[name] = max(peaks.get(name, 0), peak_kib(pid))
             cpu[pid] = (name, max(seen, cpu_seconds(pid)))
         time.sleep(0.05)
