@@ -107,9 +107,15 @@ class RecordValidator:
         self.schema.pop("$id", None)  # registry ids are URLs: never resolve anything remotely
         try:
             # use_default=False: fastjsonschema would otherwise insert defaults (producedBy).
-            self._check = fastjsonschema.compile(self.schema, use_default=False)
+            # detailed_exceptions=False: the hot path needs pass/fail only, and without the
+            # schema excerpts embedded in every `raise` the generated code is half the size:
+            # half the compile time (~0.15 s per run for the six built-in schemas).
+            self._check = fastjsonschema.compile(
+                self.schema, use_default=False, detailed_exceptions=False
+            )
         except (fastjsonschema.JsonSchemaDefinitionException, ValueError, TypeError) as exc:
             raise SchemaSourceError(f"{source}: not a usable JSON schema: {exc}") from exc
+        self._detailed_check: Any = None  # compiled on the first failure jsonschema misses
         self._explain = jsonschema.Draft6Validator(
             self.schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
         )
@@ -121,6 +127,18 @@ class RecordValidator:
         except fastjsonschema.JsonSchemaValueException as first:
             return self._explain_all(record, first)
         return []
+
+    def _detailed_error(
+        self, record: Mapping[str, Any], first: fastjsonschema.JsonSchemaValueException
+    ) -> fastjsonschema.JsonSchemaValueException:
+        """fastjsonschema's first error with its path and rule (the fast check has neither)."""
+        if self._detailed_check is None:
+            self._detailed_check = fastjsonschema.compile(self.schema, use_default=False)
+        try:
+            self._detailed_check(record)
+        except fastjsonschema.JsonSchemaValueException as detailed:
+            return detailed
+        return first
 
     def _explain_all(
         self, record: Mapping[str, Any], first: fastjsonschema.JsonSchemaValueException
@@ -138,5 +156,6 @@ class RecordValidator:
         if found:
             return found
         # Only fastjsonschema objected (e.g. a format jsonschema does not check here).
+        first = self._detailed_error(record, first)
         path = "/" + "/".join(str(part) for part in (first.path or [])[1:])
         return [ValidationError(path=path, message=first.message, keyword=str(first.rule))]
