@@ -46,43 +46,73 @@ def _is_singer_metadata(name: str) -> bool:
     return name.startswith("_sdc_")
 
 
-# Per field name, computed once: (camelCase name, holds a timestamp, is a map, Singer metadata).
-_KEY_FACTS: dict[str, tuple[str, bool, bool, bool]] = {}
+# Per layout (index 0: Stripe names, 1: camelCase) and field name, computed once:
+# (name to write, or None for Singer metadata; an int there is a timestamp; a map of user keys).
+_KEY_PLANS: tuple[dict[str, tuple[str | None, bool, bool]], ...] = ({}, {})
 
 
-def _facts(key: str) -> tuple[str, bool, bool, bool]:
-    facts = _KEY_FACTS.get(key)
-    if facts is None:
-        facts = (camel_case(key), is_timestamp_field(key), key in MAP_FIELDS, key[:5] == "_sdc_")
-        if len(_KEY_FACTS) < 10_000:
-            _KEY_FACTS[key] = facts
-    return facts
+def _plan(key: str, camel: bool) -> tuple[str | None, bool, bool]:
+    if key[:5] == "_sdc_":
+        plan: tuple[str | None, bool, bool] = (None, False, False)
+    else:
+        name = camel_case(key) if camel else key
+        plan = (name, camel and is_timestamp_field(key), key in MAP_FIELDS)
+    plans = _KEY_PLANS[camel]
+    if len(plans) < 10_000:
+        plans[key] = plan
+    return plan
 
 
 def _tenant_dict(value: dict, camel: bool, skip: frozenset[str] = frozenset()) -> dict | None:
-    """The hot loop: scalars are handled inline, only containers recurse."""
+    """The hot loop: one plan lookup per key, exact-type dispatch, only containers recurse."""
     kept = {}
-    facts_of = _KEY_FACTS.get
+    plan_of = _KEY_PLANS[camel].get
     for key, item in value.items():
         if item is None or key in skip:
             continue
-        camel_name, is_timestamp, is_map, is_metadata = facts_of(key) or _facts(key)
-        if is_metadata:
+        name, is_timestamp, is_map = plan_of(key) or _plan(key, camel)
+        if name is None:
             continue
         kind = type(item)
         if kind is str:
             if item:
-                kept[camel_name if camel else key] = item
-            continue
-        if kind is bool or kind is float or (kind is int and not (camel and is_timestamp)):
-            kept[camel_name if camel else key] = item
-            continue
-        if is_map and kind is dict:
-            converted = {str(k): str(v) for k, v in item.items() if v is not None and v != ""}
+                kept[name] = item
+        elif kind is int:
+            kept[name] = to_rfc3339(item) if is_timestamp else item
+        elif kind is bool or kind is float:
+            kept[name] = item
+        elif kind is dict:
+            if is_map:
+                converted = {str(k): str(v) for k, v in item.items() if v is not None and v != ""}
+            else:
+                converted = _tenant_dict(item, camel)
+            if converted:
+                kept[name] = converted
+        elif kind is list:
+            converted_items = _tenant_list(item, key, camel)
+            if converted_items:
+                kept[name] = converted_items
         else:
             converted = tenant_value(item, key, camel)
-        if converted is not None and converted != {}:
-            kept[camel_name if camel else key] = converted
+            if converted is not None and converted != {}:
+                kept[name] = converted
+    return kept or None
+
+
+def _tenant_list(value: list, name: str, camel: bool) -> list | None:
+    """A list's items in tenant form (the name is the list's: its items inherit its rules)."""
+    kept = []
+    nested_objects = name not in MAP_FIELDS
+    for item in value:
+        kind = type(item)
+        if kind is dict and nested_objects:
+            converted = _tenant_dict(item, camel)
+        elif kind is str:
+            converted = item or None
+        else:
+            converted = tenant_value(item, name, camel)
+        if converted is not None:
+            kept.append(converted)
     return kept or None
 
 
@@ -104,9 +134,7 @@ def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
             return kept_map or None
         return _tenant_dict(value, camel)
     if isinstance(value, list):
-        items = [tenant_value(item, name, camel) for item in value]
-        kept_items = [item for item in items if item is not None]
-        return kept_items or None
+        return _tenant_list(value, name, camel)
     if isinstance(value, bool):
         return value
     if isinstance(value, (dt.datetime, dt.date)):
