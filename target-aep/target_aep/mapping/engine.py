@@ -81,24 +81,31 @@ def _setter(target: str) -> Setter:
     *parents, leaf = _segments(target)
     if isinstance(leaf, tuple):
         raise ValueError(f"an XDM path must end in a field name: {target!r}")
+    path = tuple(parents)
 
     def put(root: dict, value: Any) -> None:
         node = root
-        for segment in parents:
-            if isinstance(segment, tuple):
+        for segment in path:
+            if segment.__class__ is tuple:
                 name, index = segment
-                items = node.setdefault(name, [])
+                items = node.get(name)
+                if items is None:
+                    items = node[name] = []
                 while len(items) <= index:
                     items.append({})
                 node = items[index]
-            else:
-                node = node.setdefault(segment, {})
-        existing = node.get(leaf)
-        if isinstance(existing, dict) and isinstance(value, dict):
-            for key, extra in value.items():  # identityMap rows merge namespace by namespace
-                existing[key] = existing.get(key, []) + extra
-        else:
-            node[leaf] = value
+            else:  # get first: setdefault would build a throwaway {} on every call
+                child = node.get(segment)
+                if child is None:
+                    child = node[segment] = {}
+                node = child
+        if isinstance(value, dict):
+            existing = node.get(leaf)
+            if isinstance(existing, dict):
+                for key, extra in value.items():  # identityMap rows merge namespace by namespace
+                    existing[key] = existing.get(key, []) + extra
+                return
+        node[leaf] = value
 
     return put
 
