@@ -209,7 +209,7 @@ def record_id(stream: str, source_id: Any, obj: Any) -> str:
     not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
     """
     state = obj
-    if obj.keys() & _SINGER_BOOKKEEPING:
+    if not obj.keys().isdisjoint(_SINGER_BOOKKEEPING):  # no set built per record
         state = dict(obj)
         for key in _SINGER_BOOKKEEPING:
             state.pop(key, None)
