@@ -110,39 +110,59 @@ def _setter(target: str) -> Setter:
     return put
 
 
+# Step kinds: read one key of the object, pass the whole object, fetch a sub-object once for
+# several rows, or walk a path / alternatives with a compiled getter.
+_KEY, _WHOLE, _GROUP, _GETTER = 0, 1, 2, 3
+
+
 def _compile(rows: tuple[Row, ...], options: MappingOptions) -> list[tuple]:
     """Rows -> steps. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
     `billing_details.address.*` rows) become one step that fetches the sub-object once and skips
-    all of them when it is absent (a converter given None writes nothing anyway)."""
+    all of them when it is absent (a converter given None writes nothing anyway). A single key
+    or the whole object is read inline, without a getter call."""
     steps: list[tuple] = []
+    group_parent = None  # the Stripe sub-object the last step reads, when it is a group
     for target, source, converter_name in rows:
         convert, _schema = converter_named(converter_name)
         put = _setter(target)
         parent, _, leaf = source.rpartition(".")
-        if not parent or "|" in source:
-            steps.append((False, _getter(source), convert, put))
-        elif steps and steps[-1][0] and steps[-1][1] == parent:
+        if parent and "|" not in source and parent == group_parent:
             steps[-1][3].append((leaf, convert, put))
+            continue
+        group_parent = None
+        if source == "*":
+            steps.append((_WHOLE, None, convert, put))
+        elif "|" in source:
+            steps.append((_GETTER, _getter(source), convert, put))
+        elif not parent:
+            steps.append((_KEY, source, convert, put))
         else:
-            steps.append((True, parent, _getter(parent), [(leaf, convert, put)]))
+            steps.append((_GROUP, _getter(parent), None, [(leaf, convert, put)]))
+            group_parent = parent
     return steps
 
 
 def _apply(steps: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) -> None:
-    for step in steps:
-        if step[0]:
-            container = step[2](obj)
+    # `read`: the key (_KEY) or the getter (_GETTER, _GROUP); `write`: the setter, or for a
+    # group the list of (leaf key, converter, setter) rows.
+    for kind, read, convert, write in steps:
+        if kind == _KEY:
+            value = convert(obj.get(read), obj, options)
+        elif kind == _WHOLE:
+            value = convert(obj, obj, options)
+        elif kind == _GROUP:
+            container = read(obj)
             if not isinstance(container, dict):
                 continue
-            for leaf, convert, put in step[3]:
-                value = convert(container.get(leaf), obj, options)
+            for leaf, convert_leaf, put in write:
+                value = convert_leaf(container.get(leaf), obj, options)
                 if value is not None and value != "":
                     put(out, value)
+            continue
         else:
-            _, get, convert, put = step
-            value = convert(get(obj), obj, options)
-            if value is not None and value != "":
-                put(out, value)  # converters return None, never an empty container
+            value = convert(read(obj), obj, options)
+        if value is not None and value != "":
+            write(out, value)  # converters return None, never an empty container
 
 
 def _one_primary(identity_map: dict) -> None:
