@@ -81,6 +81,10 @@ def lower_trimmed(value: Any) -> str | None:
     return text or None
 
 
+# Unix seconds -> RFC 3339, for the stamps seen lately: a record repeats its moments (`created`,
+# period bounds, its items'), and neighbours share them. Emptied when full, so memory stays flat.
+_STAMPS: dict[int, str] = {}
+_STAMPS_MAX = 4096
 _LAST_STAMP: tuple[Any, Any] = (None, None)
 
 
@@ -94,12 +98,17 @@ def to_rfc3339(value: Any) -> str | None:
         return None
     kind = type(value)
     if kind is int:  # the common case (Stripe's Unix seconds): no datetime object needed
-        global _LAST_STAMP  # a one-entry cache, swapped as one tuple (thread-safe)
+        global _LAST_STAMP  # the last one first: a row often converts what the previous did
         last = _LAST_STAMP
-        if last[0] == value:  # a record converts `created` several times
+        if last[0] == value:
             return last[1]
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
-        _LAST_STAMP = (value, stamp)
+        stamp = _STAMPS.get(value)
+        if stamp is None:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+            if len(_STAMPS) >= _STAMPS_MAX:
+                _STAMPS.clear()
+            _STAMPS[value] = stamp
+        _LAST_STAMP = (value, stamp)  # swapped as one tuple (thread-safe)
         return stamp
     if kind is bool:
         raise ValueError(f"not a timestamp: {value!r}")
