@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 from tap_stripe_xdm import schemas as tap_schemas
-from target_aep.mapping import mapper_for
-from target_aep.mapping.converters import MappingOptions
-from target_aep.validation import builtin_schema, with_tenant
 
 from tests.doubles.aep_api import aep_double
 from tests.doubles.stripe_api import StripeDouble
+from tests.target.singer_run import dataset_schema
 
 STREAMS = ("charges", "subscriptions", "refunds", "balance_transactions", "customers", "prices")
 FIRST = {
@@ -79,13 +77,17 @@ def entity_ids(entities: list[dict]) -> list[str]:
     return [entity[f"_{TENANT}"]["stripe"]["id"] for entity in entities]
 
 
-def dataset_schema(stream: str) -> dict:
-    """What the dataset in Platform would enforce: the class/field groups + the tenant group."""
-    mapper = mapper_for(
-        stream, {}, MappingOptions(tenant_id=TENANT, identity_namespace="StripeCustomerID")
-    )
-    tap_schema = json.loads((Path(tap_schemas.__file__).parent / f"{stream}.json").read_text())
-    return with_tenant(builtin_schema(mapper.schema), TENANT, mapper.tenant_schema(tap_schema))
+def tap_schema(stream: str) -> dict:
+    return json.loads((Path(tap_schemas.__file__).parent / f"{stream}.json").read_text())
+
+
+def files_env(stripe: StripeDouble, output_dir: Path) -> dict[str, str]:
+    return {
+        **tap_env(stripe),
+        "TARGET_AEP_DESTINATION": "files",
+        "TARGET_AEP_OUTPUT_DIR": str(output_dir),
+        "TARGET_AEP_TENANT_ID": TENANT,
+    }
 
 
 @pytest.fixture
@@ -105,7 +107,9 @@ def test_streaming_run_delivers_every_object_once_then_only_new_ones(
                 f"ds_{stream}",
                 f"https://ns.adobe.com/{TENANT}/schemas/{stream}",
             )
-            aep.register_dataset(dataset_id, schema_id, dataset_schema(stream))
+            aep.register_dataset(
+                dataset_id, schema_id, dataset_schema(stream, TENANT, tap_schema(stream))
+            )
             streams[stream] = {
                 "dataset_id": dataset_id,
                 "schema_id": schema_id,
@@ -159,12 +163,7 @@ def test_files_run_writes_every_object_then_only_new_ones_and_full_refresh_rewri
     installed_project, stripe, tmp_path
 ):
     output_dir = tmp_path / "xdm"
-    env = {
-        **tap_env(stripe),
-        "TARGET_AEP_DESTINATION": "files",
-        "TARGET_AEP_OUTPUT_DIR": str(output_dir),
-        "TARGET_AEP_TENANT_ID": TENANT,
-    }
+    env = files_env(stripe, output_dir)
     suffix = ("--state-id-suffix", "files")
 
     installed_project.run(env, *suffix)
@@ -191,12 +190,7 @@ def test_an_update_and_a_delete_after_the_first_run_arrive_on_the_next(
     installed_project, stripe, tmp_path
 ):
     output_dir = tmp_path / "xdm"
-    env = {
-        **tap_env(stripe),
-        "TARGET_AEP_DESTINATION": "files",
-        "TARGET_AEP_OUTPUT_DIR": str(output_dir),
-        "TARGET_AEP_TENANT_ID": TENANT,
-    }
+    env = files_env(stripe, output_dir)
     suffix = ("--state-id-suffix", "changes")
     installed_project.run(env, *suffix)
     first = {s: read_files(output_dir, s) for s in ("charges", "customers")}

@@ -3,7 +3,6 @@ only after the files holding every earlier record are in place."""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from target_aep.sink import InvalidXdmRecordError
 from target_aep.target import TargetAep
 
 from tests.target.examples import STREAMS, example, singer_schema
+from tests.target.singer_run import run_in_process
 
 
 def schema_message(stream: str) -> dict:
@@ -39,14 +39,6 @@ def state_message(value: int) -> dict:
 def charges(count: int) -> list[dict]:
     base = example("charges")
     return [{**base, "id": f"ch_{i:05d}", "created": base["created"] + i} for i in range(count)]
-
-
-def run_in_process(config: dict, messages: list[dict], capsys) -> list[dict]:
-    """Feed Singer messages to the target; return the STATE values it printed."""
-    target = TargetAep(config=config, validate_config=True)
-    target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
-    out = capsys.readouterr().out
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def written(folder: Path) -> list[dict]:

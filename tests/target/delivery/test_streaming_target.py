@@ -7,19 +7,15 @@ target fetches the same schema from the (double's) Schema Registry to validate b
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 
 import pytest
 from target_aep.delivery.base import DeliveryError
-from target_aep.mapping import mapper_for
-from target_aep.mapping.converters import MappingOptions
-from target_aep.target import TargetAep
-from target_aep.validation import builtin_schema, with_tenant
 
 from tests.doubles.aep_api import aep_double
 from tests.target.examples import example, singer_schema
+from tests.target.singer_run import dataset_schema, record_messages, run_in_process
 
 DATASET_ID = "65f0c0ffee00000000charges"
 SCHEMA_ID = "https://ns.adobe.com/acme/schemas/charges0000000000000000000000000"
@@ -30,15 +26,7 @@ STATE = {"bookmarks": {"charges": {"replication_key_value": 1700000000}}}
 @pytest.fixture
 def aep():
     with aep_double() as double:
-        config = target_config(double)
-        mapper = mapper_for(
-            "charges",
-            config,
-            MappingOptions(tenant_id="acme", identity_namespace="StripeCustomerID"),
-        )
-        schema = with_tenant(
-            builtin_schema(mapper.schema), "acme", mapper.tenant_schema(singer_schema("charges"))
-        )
+        schema = dataset_schema("charges", "acme", singer_schema("charges"))
         double.register_dataset(DATASET_ID, SCHEMA_ID, schema)
         yield double
 
@@ -52,31 +40,16 @@ def target_config(aep, **overrides) -> dict:
     )
 
 
-def singer_input(count: int) -> str:
+def singer_input(count: int) -> list[dict]:
     charge = example("charges")
-    lines = [
-        {
-            "type": "SCHEMA",
-            "stream": "charges",
-            "schema": singer_schema("charges"),
-            "key_properties": ["id"],
-        }
+    records = [
+        {**charge, "id": f"ch_e2e_{n:05d}", "created": charge["created"] + n} for n in range(count)
     ]
-    for n in range(count):
-        record = {**charge, "id": f"ch_e2e_{n:05d}", "created": charge["created"] + n}
-        lines.append({"type": "RECORD", "stream": "charges", "record": record})
-    lines.append({"type": "STATE", "value": STATE})
-    return "\n".join(json.dumps(line) for line in lines) + "\n"
-
-
-def run_target(config: dict, text: str, capsys) -> list[dict]:
-    target = TargetAep(config=config, validate_config=True)
-    target.listen(file_input=io.StringIO(text))
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    return record_messages("charges", singer_schema("charges"), records, STATE)
 
 
 def test_singer_records_arrive_as_xdm_once_each_and_state_follows_acceptance(aep, capsys, tmp_path):
-    emitted = run_target(target_config(aep, output_dir=str(tmp_path)), singer_input(25), capsys)
+    emitted = run_in_process(target_config(aep, output_dir=str(tmp_path)), singer_input(25), capsys)
     received = aep.dcs_entities[DATASET_ID]
     assert len(received) == 25
     assert len({entity["_id"] for entity in received}) == 25
@@ -95,7 +68,7 @@ def test_streaming_failure_stops_the_run_without_state_and_without_leaking_secre
     aep.inject("/collection/batch/", *[503] * 3)
     config = target_config(aep, output_dir=str(tmp_path), max_retries=2)
     with pytest.raises(DeliveryError, match="HTTP 503") as failure:
-        run_target(config, singer_input(5), capsys)
+        run_in_process(config, singer_input(5), capsys)
     output = capsys.readouterr()
     assert output.out.strip() == ""  # no STATE: the next run replays these records
     assert not aep.dcs_entities[DATASET_ID]
@@ -109,7 +82,7 @@ def test_records_dcs_refuses_are_dead_lettered_with_adobes_reason_before_state(
     aep, capsys, tmp_path
 ):
     aep.fail_messages(400, 1)  # DCS refuses the first message for good
-    emitted = run_target(target_config(aep, output_dir=str(tmp_path)), singer_input(3), capsys)
+    emitted = run_in_process(target_config(aep, output_dir=str(tmp_path)), singer_input(3), capsys)
     assert emitted == [STATE]
     assert len(aep.dcs_entities[DATASET_ID]) == 2
     letters = [
