@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.tap.tap_run import charges_only_catalog  # noqa: E402
+
 CEILING_AT_25_PER_SECOND = 25 * 100
 DAY = 86_400
 
@@ -81,20 +84,6 @@ def start_double(
         double.kill()
         raise RuntimeError("the Stripe double did not start")
     return double, url, start, end
-
-
-def charges_only_catalog(config_file: Path) -> dict:
-    discovered = subprocess.run(
-        [sys.executable, "-m", "tap_stripe_xdm.tap", "--config", str(config_file), "--discover"],
-        capture_output=True,
-        check=True,
-    )
-    catalog = json.loads(discovered.stdout)
-    for entry in catalog["streams"]:
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "charges"
-    return catalog
 
 
 def startup_cpu_seconds() -> float:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tap_stripe_xdm.tap import TapStripeXdm
@@ -96,3 +98,18 @@ def run_tap(
             exc.tap_run = TapRun(parse_lines(buffer.getvalue()))  # type: ignore[attr-defined]
             raise
     return TapRun(parse_lines(buffer.getvalue()))
+
+
+def charges_only_catalog(config_file: Path) -> dict:
+    """The tap's discovered catalog (from its CLI) with only `charges` selected."""
+    discovered = subprocess.run(
+        [sys.executable, "-m", "tap_stripe_xdm.tap", "--config", str(config_file), "--discover"],
+        capture_output=True,
+        check=True,
+    )
+    catalog = json.loads(discovered.stdout)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "charges"
+    return catalog

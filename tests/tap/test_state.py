@@ -13,7 +13,15 @@ import pytest
 from tap_stripe_xdm.errors import StripeRequestError
 
 from tests.doubles.stripe_api import StripeDouble
-from tests.tap.tap_run import SEEDED_END, SEEDED_START, TapRun, base_config, parse_lines, run_tap
+from tests.tap.tap_run import (
+    SEEDED_END,
+    SEEDED_START,
+    TapRun,
+    base_config,
+    charges_only_catalog,
+    parse_lines,
+    run_tap,
+)
 
 END_2025 = 1_735_689_600  # base_config's end_date
 
@@ -121,7 +129,7 @@ def test_kill_9_mid_backfill_then_rerun_from_last_state_loses_nothing(tmp_path: 
         config_file = tmp_path / "config.json"
         config_file.write_text(json.dumps(config))
         catalog = tmp_path / "catalog.json"
-        catalog.write_text(_charges_only_catalog(config_file))
+        catalog.write_text(json.dumps(charges_only_catalog(config_file)))
         tap = subprocess.Popen(
             [
                 sys.executable,
@@ -163,20 +171,6 @@ def test_kill_9_mid_backfill_then_rerun_from_last_state_loses_nothing(tmp_path: 
         assert all(
             c["created"] >= bookmark for c in double.objects("charges") if c["id"] in repeated
         )
-
-
-def _charges_only_catalog(config_file: Path) -> str:
-    discovered = subprocess.run(
-        [sys.executable, "-m", "tap_stripe_xdm.tap", "--config", str(config_file), "--discover"],
-        capture_output=True,
-        check=True,
-    )
-    catalog = json.loads(discovered.stdout)
-    for entry in catalog["streams"]:
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "charges"
-    return json.dumps(catalog)
 
 
 def test_connect_accounts_keep_own_bookmarks_and_records_name_their_account() -> None:
