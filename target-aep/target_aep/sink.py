@@ -15,6 +15,7 @@ from singer_sdk.sinks import BatchSink
 
 from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.mapping import mapper_for
+from target_aep.sdk_adapters import SDC_BOOKKEEPING
 from target_aep.settings import check_stream_settings
 
 if TYPE_CHECKING:
@@ -23,20 +24,6 @@ if TYPE_CHECKING:
 
 class InvalidXdmRecordError(Exception):
     """`on_invalid_record: fail` and a record could not be mapped or is invalid XDM."""
-
-
-# The `_sdc_*` fields the SDK's record metadata step writes besides `_sdc_deleted_at`. This target
-# ignores them (no tenant field, not part of `_id`), so it never writes nor parses them.
-_SDC_BOOKKEEPING = frozenset(
-    {
-        "_sdc_extracted_at",
-        "_sdc_received_at",
-        "_sdc_batched_at",
-        "_sdc_sequence",
-        "_sdc_table_version",
-        "_sdc_sync_started_at",
-    }
-)
 
 
 class AepSink(BatchSink):
@@ -74,7 +61,7 @@ class AepSink(BatchSink):
             "properties": {
                 key: sub
                 for key, sub in properties.items()
-                if key not in _SDC_BOOKKEEPING and get_datelike_property_type(sub)
+                if key not in SDC_BOOKKEEPING and get_datelike_property_type(sub)
             },
             "additionalProperties": True,  # the warning about undeclared fields is done apart
         }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import MissingKeyPropertiesError
-from target_aep.conversions import record_id
+from target_aep.mapping.ids import record_id
 from target_aep.sink import AepSink
 from target_aep.target import TargetAep
 

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from target_aep.mapping.converters import MappingOptions
 from target_aep.mapping.engine import Table, TableMapper
-from target_aep.mapping.other_mappers import CompatMapper, GenericMapper
 from target_aep.mapping.tables import TABLES
+from target_aep.mapping.whole_record import CompatMapper, GenericMapper
 
 MAPPING_NAMES = (*TABLES, "compat", "generic")
 

@@ -11,15 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from target_aep.conversions import (
-    country_code,
-    currency_code,
-    decimal_minor_to_major,
-    lower_trimmed,
-    minor_to_major,
-    to_date,
-    to_rfc3339,
-)
+from target_aep.mapping.money import currency_code, decimal_minor_to_major, minor_to_major
+from target_aep.mapping.timestamps import to_rfc3339
+from target_aep.sdk_adapters import SDC_DELETED_AT
 
 
 @dataclass(frozen=True)
@@ -75,19 +69,24 @@ def _currency(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
 
 
 def _country(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    return country_code(value)
+    """ISO 3166-1 alpha-2, upper-case as XDM's address datatype requires (`^[A-Z]{2}$`)."""
+    return value.upper() if value else None
 
 
 def _timestamp(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
     return to_rfc3339(value)
 
 
-def _date(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    return to_date(value)
+def _lower_trimmed(value: Any) -> str | None:
+    """E-mail identities are matched case-insensitively: store them lower-case, trimmed."""
+    if not value:
+        return None
+    text = str(value).strip().lower()
+    return text or None
 
 
 def _email(value: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    return lower_trimmed(value)
+    return _lower_trimmed(value)
 
 
 def _state_province(address: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
@@ -122,7 +121,7 @@ def _charge_customer_identity(charge: Any, obj: Mapping, opts: MappingOptions) -
 
 def _email_identity(value: Any, _obj: Mapping, _opts: MappingOptions) -> dict | None:
     """E-mail as a secondary identity (promoted to primary by the engine when it is alone)."""
-    email = lower_trimmed(value)
+    email = _lower_trimmed(value)
     if not email or "@" not in email:
         return None
     return {"Email": [{"id": email, "primary": False}]}
@@ -220,7 +219,7 @@ def _status_event_type(prefix: str) -> Converter:
     subscription's end: Stripe's `customer.subscription.deleted`)."""
 
     def convert(obj: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-        if obj.get("_sdc_deleted_at"):
+        if obj.get(SDC_DELETED_AT):
             return f"{prefix}deleted"
         status = obj.get("status")
         return f"{prefix}{status}" if status else prefix.rstrip(".")
@@ -238,7 +237,6 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "currency": (_currency, _STRING),
     "country": (_country, _STRING),
     "timestamp": (_timestamp, _DATE_TIME),
-    "date": (_date, {"type": "string", "format": "date"}),
     "email": (_email, _STRING),
     "state_province": (_state_province, _STRING),
     "customer_identity": (_customer_identity, {}),

@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from target_aep.conversions import record_id, to_rfc3339
 from target_aep.mapping.converters import MappingOptions, converter_named
+from target_aep.mapping.ids import record_id
 from target_aep.mapping.tenant import tenant_object, tenant_schema
+from target_aep.mapping.timestamps import to_rfc3339
+from target_aep.sdk_adapters import SDC_DELETED_AT
 
 Row = tuple[str, str, str]
 
@@ -115,7 +117,7 @@ def _setter(target: str) -> Setter:
 _KEY, _WHOLE, _GROUP, _GETTER = 0, 1, 2, 3
 
 
-def _compile(rows: tuple[Row, ...], options: MappingOptions) -> list[tuple]:
+def _compile(rows: tuple[Row, ...]) -> list[tuple]:
     """Rows -> steps. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
     `billing_details.address.*` rows) become one step that fetches the sub-object once and skips
     all of them when it is absent (a converter given None writes nothing anyway). A single key
@@ -181,12 +183,12 @@ class TableMapper:
         self.options = options
         self.is_profile = table.is_profile
         self.schema = table.schema
-        self._rows = _compile(table.rows, options)
+        self._rows = _compile(table.rows)
         self._lists = [
-            (_setter(target), _getter(source), _compile(rows, options))
+            (_setter(target), _getter(source), _compile(rows))
             for target, source, rows in table.lists
         ]
-        self._tenant_rows = _compile(table.tenant_rows, options)
+        self._tenant_rows = _compile(table.tenant_rows)
         consumed = {source.split(".")[0] for _, source, _ in table.tenant_rows}
         self._tenant_consumed = frozenset(consumed | {"id", "object", "livemode"})
         self._tenant_root = f"_{options.tenant_id}"
@@ -221,7 +223,7 @@ class TableMapper:
             stripe["id"] = str(record["id"])
         if isinstance(record.get("livemode"), bool):
             stripe["livemode"] = record["livemode"]
-        deleted_at = record.get("_sdc_deleted_at")
+        deleted_at = record.get(SDC_DELETED_AT)
         if deleted_at:  # a delete from change capture: the object's last state, marked
             stripe["deleted"] = True
             stripe["deletedAt"] = to_rfc3339(deleted_at)

@@ -12,7 +12,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from target_aep.conversions import camel_case, to_rfc3339
+from target_aep.mapping.names import camel_case
+from target_aep.mapping.timestamps import to_rfc3339
+from target_aep.sdk_adapters import SDC_PREFIX
 
 # Stripe fields holding Unix seconds whose names do not end in `_at` (aep.md 7.1).
 TIMESTAMP_FIELDS = frozenset(
@@ -43,7 +45,7 @@ def is_timestamp_field(name: str) -> bool:
 
 
 def _is_singer_metadata(name: str) -> bool:
-    return name.startswith("_sdc_")
+    return name.startswith(SDC_PREFIX)
 
 
 # Per layout (index 0: Stripe names, 1: camelCase) and field name, computed once:
@@ -52,7 +54,7 @@ _KEY_PLANS: tuple[dict[str, tuple[str | None, bool, bool]], ...] = ({}, {})
 
 
 def _plan(key: str, camel: bool) -> tuple[str | None, bool, bool]:
-    if key[:5] == "_sdc_":
+    if key.startswith(SDC_PREFIX):
         plan: tuple[str | None, bool, bool] = (None, False, False)
     else:
         name = camel_case(key) if camel else key

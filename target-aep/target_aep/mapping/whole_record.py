@@ -1,12 +1,14 @@
-"""Mappings that are not Stripe-to-XDM tables: Adobe's Stripe-source layout, and passthrough."""
+"""Mappings that keep the whole record in the tenant area: compat (Adobe's layout) and generic."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from target_aep.conversions import camel_case, record_id
+from target_aep.mapping.ids import record_id
+from target_aep.mapping.names import camel_case
 from target_aep.mapping.tenant import tenant_schema, tenant_value
+from target_aep.sdk_adapters import SDC_DELETED_AT
 
 
 class CompatMapper:
@@ -32,7 +34,7 @@ class CompatMapper:
         A delete from change capture carries Stripe's own marker, `deleted: true`.
         """
         raw = tenant_value(dict(record), camel=False) or {}
-        if record.get("_sdc_deleted_at"):
+        if record.get(SDC_DELETED_AT):
             raw["deleted"] = True
         return {
             "_id": record_id(self.stream, record.get("id"), record),
@@ -70,7 +72,7 @@ class GenericMapper:
         change capture is marked `deleted: true`."""
         xdm: dict[str, Any] = {"_id": record_id(self.stream, record.get("id"), record)}
         kept = tenant_value(dict(record))
-        if record.get("_sdc_deleted_at"):
+        if record.get(SDC_DELETED_AT):
             kept = {**(kept or {}), "deleted": True}
         if kept:
             xdm[self._root] = {self._branch: kept}

@@ -1,0 +1,44 @@
+"""XDM `_id`s: deterministic, from the stream, the Stripe id and a digest of the object's state.
+
+The same state always gives the same `_id`, so a re-send is idempotent; a changed state gives a
+new one. ExperienceEvent `_id`s must be regenerable identically when the same event is ingested
+again (https://experienceleague.adobe.com/en/docs/experience-platform/ingestion/tutorials/streaming-time-series-data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from target_aep.sdk_adapters import SDC_BOOKKEEPING
+
+# Sorted keys make the encoding canonical; msgspec (already here through singer-sdk[msgspec])
+# does it in ~2 µs for a charge where json.dumps(sort_keys=True) takes ~30 µs.
+_CANONICAL = msgspec.json.Encoder(order="sorted", decimal_format="number")
+
+
+def state_digest(obj: dict) -> str:
+    """Canonical digest of an object's whole state (key order ignored).
+
+    Changes whenever any field changes, so a changed object gets a new `_id` while a re-send of
+    the same state keeps the old one.
+    """
+    return hashlib.blake2b(_CANONICAL.encode(obj), digest_size=12).hexdigest()
+
+
+def record_id(stream: str, source_id: Any, obj: Any) -> str:
+    """`stripe:<stream>:<Stripe id>:<state digest>` (without the id when the record has none).
+
+    Singer's `_sdc_*` bookkeeping (extraction time, sequence...) differs on every run and is
+    not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
+    """
+    state = obj
+    if not obj.keys().isdisjoint(SDC_BOOKKEEPING):  # no set built per record
+        state = dict(obj)
+        for key in SDC_BOOKKEEPING:
+            state.pop(key, None)
+    if source_id is None or source_id == "":
+        return f"stripe:{stream}:{state_digest(state)}"
+    return f"stripe:{stream}:{source_id}:{state_digest(state)}"

@@ -1,0 +1,66 @@
+"""Timestamps: whatever form a Stripe tap emits -> an XDM date-time (RFC 3339, UTC, `Z`).
+
+Stripe's timestamps are Unix seconds (https://docs.stripe.com/api/charges/object#charge_object-created);
+XDM date-time fields take an RFC 3339 string and streaming validation refuses an epoch number
+(https://experienceleague.adobe.com/en/docs/experience-platform/xdm/schema/field-constraints).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+_UTC = dt.timezone.utc
+
+# Unix seconds -> RFC 3339, for the stamps seen lately: a record repeats its moments (`created`,
+# period bounds, its items'), and neighbours share them. Emptied when full, so memory stays flat.
+_STAMPS: dict[int, str] = {}
+_STAMPS_MAX = 4096
+_LAST_STAMP: tuple[Any, Any] = (None, None)
+
+
+def to_rfc3339(value: Any) -> str | None:
+    """A timestamp in any form Stripe taps emit -> RFC 3339 UTC with 'Z' (XDM date-time).
+
+    Accepts Unix seconds (int, float or numeric string), ISO 8601 strings, and the `datetime`
+    objects the SDK makes of `date-time` fields before the sink sees them.
+    """
+    if value is None or value == "":
+        return None
+    kind = type(value)
+    if kind is int:  # the common case (Stripe's Unix seconds): no datetime object needed
+        global _LAST_STAMP  # the last one first: a row often converts what the previous did
+        last = _LAST_STAMP
+        if last[0] == value:
+            return last[1]
+        stamp = _STAMPS.get(value)
+        if stamp is None:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+            if len(_STAMPS) >= _STAMPS_MAX:
+                _STAMPS.clear()
+            _STAMPS[value] = stamp
+        _LAST_STAMP = (value, stamp)  # swapped as one tuple (thread-safe)
+        return stamp
+    if kind is bool:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, (int, float)):
+        moment = dt.datetime.fromtimestamp(value, _UTC)
+    elif isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=_UTC)
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").replace(".", "", 1).isdigit():
+            moment = dt.datetime.fromtimestamp(float(text), _UTC)
+        else:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=_UTC)
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    moment = moment.astimezone(_UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
