@@ -13,7 +13,18 @@ documented behaviour (../shared/reference/aep.md sections 1-5 and the OpenAPI sp
 - Batch ingestion (`/data/foundation/import`): create, PUT files, `?action=COMPLETE|ABORT`.
 - Catalog: `GET /data/foundation/catalog/batches/{id}`: loading -> processing -> success/failed
   (failed via `fail_next_batch()` or invalid rows beyond the batch's partial-ingestion tolerance).
-- Schema Registry: `GET /tenant/schemas/{url-encoded $id}` (xed-full Accept required), `/stats`.
+- Provisioning APIs, one module each: Schema Registry (`aep_schema_registry.py`: tenant field
+  groups, schemas, descriptors; `/stats`), Identity Service (`aep_identity.py`: namespaces),
+  Catalog datasets (`aep_catalog.py`) and Flow Service (`aep_flow_service.py`: the HTTP API
+  streaming connection, Data Lake target connections, dataflows). A dataset created through
+  Catalog validates what arrives against the schema the registry composes from its class and
+  field groups (the standard ones from ../shared/xdm, see `xdm_library.py`), objects closed.
+- Permissions: a credential lacking `View ...`/`Manage ...` for an API gets 403 from that API
+  (`revoke("Manage Schemas")`; `API_PERMISSIONS` says which permission each API needs).
+- Profile: an entity sent to a dataset enabled for Profile without a primary identity (an
+  `identityMap` entry with `primary: true` in a registered namespace, or the field of a primary
+  identity descriptor) lands in the data lake but not in Profile, as Adobe documents; the double
+  lists such entities in `profile_rejections`.
 - Faults: `inject(prefix, 429, 500, "drop", ...)` answers the next matching requests with those
   statuses or drops the connection; `fail_messages(status, n)` fails the next n DCS messages;
   `latency` delays every answer.
@@ -26,7 +37,7 @@ them (`contract_violations`).
 from __future__ import annotations
 
 import contextlib
-import copy
+import functools
 import itertools
 import json
 import threading
@@ -40,35 +51,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import jsonschema
-
+from tests.doubles.aep_catalog import Catalog
 from tests.doubles.aep_contract import AepContract
+from tests.doubles.aep_flow_service import FlowService
+from tests.doubles.aep_http import Answer
+from tests.doubles.aep_identity import IdentityService
+from tests.doubles.aep_schema_registry import SchemaRegistry
+from tests.doubles.xdm_library import StandardLibrary
 
 DCS_LIMIT_BYTES = 1_000_000
-XED_FULL = "application/vnd.adobe.xed-full+json"
+# path prefix -> (API, permission to read, permission to write), as Adobe's access-control
+# permissions name them (https://experienceleague.adobe.com/en/docs/experience-platform/access-control/home#permissions)
+API_PERMISSIONS = {
+    "/data/foundation/schemaregistry/": ("Schema Registry", "View Schemas", "Manage Schemas"),
+    "/data/foundation/catalog/dataSets": ("Catalog", "View Datasets", "Manage Datasets"),
+    "/data/core/idnamespace/": (
+        "Identity Service",
+        "View Identity Namespaces",
+        "Manage Identity Namespaces",
+    ),
+    "/data/foundation/flowservice/": ("Flow Service", "View Sources", "Manage Sources"),
+}
+ALL_PERMISSIONS = frozenset(p for _, *pair in API_PERMISSIONS.values() for p in pair)
 MAX_ERRORS_PER_MESSAGE = 5  # DCS reports at most five violations per message
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any = None  # dict/list -> JSON; bytes as is; None -> empty
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def encode(self) -> tuple[bytes, str | None]:
-        if self.body is None:
-            return b"", None
-        if isinstance(self.body, bytes):
-            return self.body, "application/octet-stream"
-        return json.dumps(self.body).encode(), "application/json"
-
-
-@dataclass
-class DatasetEntry:
-    dataset_id: str
-    schema_id: str
-    schema: dict
-    validator: jsonschema.protocols.Validator
 
 
 @dataclass
@@ -107,6 +112,7 @@ class AepDouble:
         inlet_id: str = "double-inlet-0001",
         expires_in: int = 86399,
         contract: AepContract | None = None,
+        library: StandardLibrary | None = None,
     ) -> None:
         self.ims_org_id = ims_org_id
         self.client_id = client_id
@@ -121,8 +127,19 @@ class AepDouble:
         self.batch_processing_polls = 1  # GETs that see "processing" before the final status
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}  # token -> expiry (time.monotonic)
-        self._datasets: dict[str, DatasetEntry] = {}
-        self._schemas: dict[str, dict] = {}
+        self.permissions: set[str] = set(ALL_PERMISSIONS)
+        self.registry = SchemaRegistry(
+            tenant_id=tenant_id,
+            ims_org_id=ims_org_id,
+            library=library,
+            in_use=lambda schema_id: self.catalog.schema_in_use(schema_id),
+        )
+        self.catalog = Catalog(ims_org_id=ims_org_id, client_id=client_id, registry=self.registry)
+        self.identity = IdentityService()
+        self.flows = FlowService(
+            ims_org_id=ims_org_id, sandbox_name=sandbox_name, catalog=self.catalog
+        )
+        self.profile_rejections: dict[str, list[str]] = defaultdict(list)
         self._batches: dict[str, BatchEntry] = {}
         self._faults: deque[tuple[str, int | str]] = deque()
         self._message_faults: deque[int] = deque()
@@ -153,6 +170,7 @@ class AepDouble:
             target=server.serve_forever, args=(0.02,), name="aep-double", daemon=True
         )
         self._thread.start()
+        self.flows.dcs_url = self.url
 
     def stop(self) -> None:
         if self._server is not None:
@@ -189,14 +207,14 @@ class AepDouble:
     # -- setup and knobs -------------------------------------------------------------------
     def register_dataset(self, dataset_id: str, schema_id: str, schema: dict) -> None:
         """A dataset whose records must conform to `schema` (closed objects, Platform form)."""
-        document = {"$id": schema_id, **copy.deepcopy(schema)}
-        self._schemas[schema_id] = document
-        closed = close_objects(copy.deepcopy(schema))
-        closed.pop("$id", None)
-        validator_class = jsonschema.validators.validator_for(closed, jsonschema.Draft7Validator)
-        self._datasets[dataset_id] = DatasetEntry(
-            dataset_id, schema_id, document, validator_class(closed)
-        )
+        self.registry.register(schema_id, schema)
+        self.catalog.register(dataset_id, schema_id)
+
+    def revoke(self, *permissions: str) -> None:
+        """The credential loses these permissions (see `API_PERMISSIONS`): 403 from that API."""
+        unknown = set(permissions) - ALL_PERMISSIONS
+        assert not unknown, f"unknown permissions {unknown}; known: {sorted(ALL_PERMISSIONS)}"
+        self.permissions -= set(permissions)
 
     def revoke_tokens(self) -> None:
         """Every token issued so far is now refused (as if it expired)."""
@@ -307,18 +325,34 @@ class AepDouble:
             return Answer(404)
         if path.startswith("/data/foundation/catalog/batches/") and method == "GET":
             return self._batch_status(segments[4])
-        if path == "/data/foundation/schemaregistry/stats" and method == "GET":
-            return Answer(
-                200,
-                {
-                    "imsOrg": self.ims_org_id,
-                    "tenantId": self.tenant_id,
-                    "counts": {"schemas": len(self._schemas)},
-                },
-            )
-        if path.startswith("/data/foundation/schemaregistry/tenant/schemas/") and method == "GET":
-            return self._schema(segments[5], headers)
+        forbidden = self._refuse_permission(method, path)
+        if forbidden is not None:
+            return forbidden
+        if path.startswith("/data/foundation/schemaregistry/"):
+            return self.registry.handle(method, path, query, headers, body)
+        if path.startswith("/data/foundation/catalog/dataSets"):
+            return self.catalog.handle(method, path, query, headers, body)
+        if path.startswith("/data/core/idnamespace/"):
+            return self.identity.handle(method, path, body)
+        if path.startswith("/data/foundation/flowservice/"):
+            return self.flows.handle(method, path, query, body)
         return Answer(404)
+
+    def _refuse_permission(self, method: str, path: str) -> Answer | None:
+        for prefix, (api, view, manage) in API_PERMISSIONS.items():
+            if path.startswith(prefix):
+                needed = view if method == "GET" else manage
+                if needed in self.permissions:
+                    return None
+                return Answer(
+                    403,
+                    {
+                        "title": "Forbidden",
+                        "status": 403,
+                        "detail": f"The credential may not {method} this {api} resource",
+                    },
+                )
+        return None
 
     # -- IMS and credentials ---------------------------------------------------------------
     def _token(self, headers, body) -> Answer:
@@ -357,7 +391,7 @@ class AepDouble:
 
     # -- DCS -------------------------------------------------------------------------------
     def _dcs_request(self, inlet, headers, body) -> Answer | Any:
-        if inlet != self.inlet_id:
+        if inlet != self.inlet_id and inlet not in self.flows.inlet_ids():
             return Answer(404)
         if len(body) > DCS_LIMIT_BYTES:
             return Answer(413)
@@ -377,7 +411,7 @@ class AepDouble:
             return Answer(400, {"title": "The 'messages' array is mandatory"})
         batch = f"{int(time.time() * 1000)}:{next(self._ids)}:1"
         responses = [
-            self._dcs_message(message, f"{batch}:{i}") for i, message in enumerate(messages)
+            self._dcs_message(inlet, message, f"{batch}:{i}") for i, message in enumerate(messages)
         ]
         return Answer(
             207,
@@ -393,7 +427,9 @@ class AepDouble:
         payload = self._dcs_request(inlet, headers, body)
         if isinstance(payload, Answer):
             return payload
-        outcome = self._dcs_message(payload, f"{int(time.time() * 1000)}:{next(self._ids)}:0")
+        outcome = self._dcs_message(
+            inlet, payload, f"{int(time.time() * 1000)}:{next(self._ids)}:0"
+        )
         if "xactionId" not in outcome or "statusCode" in outcome:
             return Answer(outcome.get("statusCode", 400), outcome)
         return Answer(
@@ -406,7 +442,7 @@ class AepDouble:
             },
         )
 
-    def _dcs_message(self, message: Any, xaction: str) -> dict:
+    def _dcs_message(self, inlet: str, message: Any, xaction: str) -> dict:
         with self._lock:
             fault = self._message_faults.popleft() if self._message_faults else None
         if fault is not None:
@@ -420,11 +456,19 @@ class AepDouble:
             return {"statusCode": 400, "message": "Message has unknown xdm format"}
         if header.get("imsOrgId") != self.ims_org_id:
             return {"statusCode": 400, "message": "imsOrgId is missing or does not match the inlet"}
-        dataset = self._datasets.get(header.get("datasetId"))
+        dataset = self.catalog.datasets.get(header.get("datasetId"))
         if dataset is None:
             return {"statusCode": 400, "message": f"Dataset {header.get('datasetId')} not found"}
         if not header.get("flowId"):
             return {"statusCode": 400, "message": "flowId is mandatory for this connection"}
+        route = self.flows.route(header["flowId"])
+        if route is None and not dataset.registered:
+            return {"statusCode": 400, "message": f"Dataflow {header['flowId']} not found"}
+        if route is not None and (route.inlet_id, route.dataset_id) != (inlet, dataset.dataset_id):
+            return {
+                "statusCode": 400,
+                "message": f"Dataflow {route.flow_id} does not route this inlet to this dataset",
+            }
         header_ref = (header.get("schemaRef") or {}).get("id")
         meta_ref = ((content.get("xdmMeta") or {}).get("schemaRef") or {}).get("id")
         if header_ref != dataset.schema_id or meta_ref != dataset.schema_id:
@@ -433,7 +477,9 @@ class AepDouble:
                 "message": "The schemaRef does not match the schema of the dataset",
             }
         violations = (
-            violations_of(dataset.validator, content["xdmEntity"]) if self.validate_entities else []
+            violations_of(self.registry.validator(dataset.schema_id), content["xdmEntity"])
+            if self.validate_entities
+            else []
         )
         if violations:
             return {
@@ -446,7 +492,30 @@ class AepDouble:
             }
         with self._lock:
             self.dcs_entities[dataset.dataset_id].append(content["xdmEntity"])
+        if dataset.profile_enabled:
+            self._check_profile_identity(dataset, content["xdmEntity"])
         return {"xactionId": xaction}
+
+    def _check_profile_identity(self, dataset: Any, entity: dict) -> None:
+        """Profile keeps only entities with a primary identity in a registered namespace."""
+        identities = entity.get("identityMap") or {}
+        unknown = [code for code in identities if not self.identity.has(code)]
+        primary = any(
+            item.get("primary") for items in identities.values() for item in items
+        ) or any(
+            _value_at(entity, path)
+            for path in self.registry.primary_identity_paths(dataset.schema_id)
+        )
+        reason = None
+        if unknown:
+            reason = f"identity namespace(s) {unknown} not registered"
+        elif not primary:
+            reason = "no primary identity"
+        if reason is not None:
+            with self._lock:
+                self.profile_rejections[dataset.dataset_id].append(
+                    f"{entity.get('_id', '?')}: {reason}"
+                )
 
     # -- batch ingestion and Catalog -------------------------------------------------------
     def _batch_document(self, entry: BatchEntry, *, with_status: bool) -> dict:
@@ -469,7 +538,7 @@ class AepDouble:
         except ValueError:
             return Answer(400, {"title": "The request body is not JSON"})
         dataset_id = request.get("datasetId") if isinstance(request, dict) else None
-        if dataset_id not in self._datasets:
+        if dataset_id not in self.catalog.datasets:
             return Answer(400, {"title": f"Dataset {dataset_id} not found"})
         input_format = str((request.get("inputFormat") or {}).get("format", "")).lower()
         if input_format != "json":
@@ -531,16 +600,14 @@ class AepDouble:
         return Answer(200, {batch_id: document})
 
     def _finish(self, entry: BatchEntry) -> None:
-        dataset = self._datasets[entry.dataset_id]
+        validator = self.registry.validator(self.catalog.datasets[entry.dataset_id].schema_id)
         valid, errors = [], []
         for name, data in sorted(entry.files.items()):
             for number, line in enumerate(data.splitlines(), start=1):
                 entry.rows += 1
                 try:
                     row = json.loads(line)
-                    problems = (
-                        violations_of(dataset.validator, row) if self.validate_entities else []
-                    )
+                    problems = violations_of(validator, row) if self.validate_entities else []
                 except ValueError:
                     problems = [{"message": "not a JSON object"}]
                 if problems:
@@ -565,36 +632,12 @@ class AepDouble:
         entry.errors = errors[:MAX_ERRORS_PER_MESSAGE]
         self.batch_rows[entry.dataset_id].extend(valid)
 
-    # -- Schema Registry -------------------------------------------------------------------
-    def _schema(self, schema_id, headers) -> Answer:
-        accept = headers.get("accept", "").replace(" ", "")
-        if not (accept.startswith(XED_FULL) and "version=1" in accept):
-            return Answer(406)
-        document = self._schemas.get(schema_id)
-        if document is None:
-            return Answer(404)
-        return Answer(
-            200,
-            {
-                "meta:altId": "_" + schema_id.split("://", 1)[-1].replace("/", "."),
-                "title": schema_id.rsplit("/", 1)[-1],
-                "version": "1.0",
-                **document,
-            },
-        )
 
-
-def close_objects(schema: Any) -> Any:
-    """Platform treats objects as closed: add `additionalProperties: false` where not set."""
-    if isinstance(schema, dict):
-        if "properties" in schema and "additionalProperties" not in schema:
-            schema["additionalProperties"] = False
-        for value in schema.values():
-            close_objects(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            close_objects(value)
-    return schema
+def _value_at(entity: dict, pointer: str) -> Any:
+    node: Any = entity
+    for part in [p for p in pointer.split("/") if p]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def violations_of(validator: Any, entity: Any) -> list[dict]:
@@ -693,18 +736,29 @@ def example_event(number: int, *, note: str = "") -> dict:
     return event
 
 
+@functools.cache
+def standard_library() -> StandardLibrary | None:
+    """Adobe's standard classes and field groups from ../shared/xdm (None when it is absent)."""
+    from tests.shared_paths import XDM_DIR
+
+    return StandardLibrary.load(XDM_DIR) if XDM_DIR.exists() else None
+
+
 @contextlib.contextmanager
 def aep_double(**options: Any) -> Iterator[AepDouble]:
     """Run a double with the example dataset; on exit, fail on any exchange outside Adobe's specs.
 
     The spec check needs ../shared/aep-openapi; without it the double still runs (the check is
     skipped with a warning saying why), because the behaviour under test does not depend on it.
+    The standard XDM resources need ../shared/xdm: without them the registry's `global`
+    container is empty and composing a schema is refused, so tests that provision skip first.
     """
     from tests.shared_paths import AEP_OPENAPI
 
     contract = AepContract(AEP_OPENAPI) if AEP_OPENAPI.exists() else None
     if contract is None:
         warnings.warn(f"OpenAPI contract check skipped: {AEP_OPENAPI} is absent", stacklevel=2)
+    options.setdefault("library", standard_library())
     double = AepDouble(contract=contract, **options)
     double.register_dataset(EXAMPLE_DATASET_ID, EXAMPLE_SCHEMA_ID, EXAMPLE_SCHEMA)
     with double:

@@ -22,6 +22,13 @@ Readings of the specs, stated here so they are visible:
   properties in the streaming spec are an illustration (it even shows `productListItems` as an
   object, while XDM defines an array). The entity is checked against its dataset's schema by the
   double itself, so the spec's illustrative properties of `xdmEntity` are not enforced.
+- Schema Registry `patchSchema` (the body of every registry PATCH) types each operation's
+  `value` as a string, while the same spec's example adds an object and Adobe's guides add
+  `{"$ref": ...}` objects and `["union"]` arrays
+  (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/api/schemas#union): the
+  JSON Patch `value` is any JSON value (RFC 6902), so its type is not enforced.
+- Schema Registry `createDescriptor.xdm:sourceVersion` is typed string, while the same spec's
+  descriptor lookup types it integer and Adobe's descriptor guide sends `1`: either is accepted.
 - `StreamingIngestionResponse.receivedTimeMs` is declared `int32`, but it is documented as epoch
   milliseconds (> 2**31); that one format check is waived.
 """
@@ -44,6 +51,8 @@ SPECS = {
     "/data/foundation/import/": ("batch-ingestion.yaml", "/data/foundation/import"),
     "/data/foundation/catalog/": ("catalog.yaml", "/data/foundation/catalog"),
     "/data/foundation/schemaregistry/": ("schema-registry.yaml", "/data/foundation/schemaregistry"),
+    "/data/core/idnamespace/": ("identity-service.yaml", "/data/core"),
+    "/data/foundation/flowservice/": ("flow-service.yaml", "/data/foundation/flowservice"),
 }
 
 
@@ -147,6 +156,14 @@ def _load(file: str, base: str) -> OpenAPI:
     if str(document.get("swagger", "")).startswith("2"):
         document = _swagger2_to_openapi3(document)
     document["servers"] = [{"url": base}]
+    schemas = document.get("components", {}).get("schemas", {})
+    patch_value = schemas.get("patchSchema", {}).get("items", {}).get("properties", {})
+    if "value" in patch_value:  # any JSON value (docstring)
+        patch_value["value"] = {}
+    for name in ("createDescriptor", "lookupDescriptorResponse"):
+        version = schemas.get(name, {}).get("properties", {})
+        if "xdm:sourceVersion" in version:  # string or integer (docstring)
+            version["xdm:sourceVersion"] = {}
     for body in ("BatchMessageBody", "messageBody"):
         entity = document.get("components", {}).get("schemas", {}).get(body, {})
         entity = entity.get("properties", {}).get("xdmEntity")

@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 from target_aep.validation import builtin_schema
 
-from tests.shared_paths import XDM_DIR, require
-from tests.target.xdm_source_schemas import (
+from tests.doubles.xdm_library import (
     BEHAVIOUR_RECORD,
     CLASS_EXPERIENCE_EVENT,
     CLASS_PROFILE,
@@ -21,6 +20,7 @@ from tests.target.xdm_source_schemas import (
     PlatformFormConverter,
     load_documents,
 )
+from tests.shared_paths import XDM_DIR, require
 
 ANNOTATIONS = ("title", "description", "meta:class", "meta:fieldGroups")
 

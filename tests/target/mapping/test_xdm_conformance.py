@@ -1,6 +1,6 @@
 """Mapped examples conform to Adobe's own XDM schemas (../shared/xdm), converted to Platform form.
 
-The schemas are Adobe's source files, resolved and converted by tests/target/xdm_source_schemas.py
+The schemas are Adobe's source files, resolved and converted by tests/doubles/xdm_library.py
 (xdm: stripped, @id -> _id, objects closed), independent of the target's built-in copies.
 """
 
@@ -11,9 +11,7 @@ import pytest
 from target_aep.mapping import mapper_for
 from target_aep.mapping.converters import MappingOptions
 
-from tests.shared_paths import XDM_DIR, require
-from tests.target.examples import example
-from tests.target.xdm_source_schemas import (
+from tests.doubles.xdm_library import (
     BEHAVIOUR_RECORD,
     CLASS_EXPERIENCE_EVENT,
     CLASS_PROFILE,
@@ -25,6 +23,8 @@ from tests.target.xdm_source_schemas import (
     allow_tenant,
     load_documents,
 )
+from tests.shared_paths import XDM_DIR, require
+from tests.target.examples import example
 
 TENANT = "acme"
 OPTIONS = MappingOptions(tenant_id=TENANT)
