@@ -259,3 +259,19 @@ def test_single_message_endpoint_answers_200_with_an_xaction_id_or_the_violation
     assert refused.status_code == 400
     assert refused.json()["report"]["cause"]["_streamingValidation"][0]["keyword"] == "required"
     assert aep.dcs_entities[EXAMPLE_DATASET_ID] == [example_event(1)]
+
+
+def test_a_missing_permission_is_a_403_from_that_api_only(aep):
+    from tests.doubles.platform_client import Platform
+
+    platform = Platform(aep)
+    aep.revoke("Manage Schemas", "View Sources")
+    body = {"title": "t", "type": "object", "meta:intendedToExtend": []}
+    registry = "/data/foundation/schemaregistry"
+    assert platform.call("POST", registry + "/tenant/fieldgroups", body).status_code == 403
+    listing = platform.call(
+        "GET", registry + "/tenant/fieldgroups", accept="application/vnd.adobe.xed-id+json"
+    )
+    assert listing.status_code == 200
+    assert platform.call("GET", "/data/foundation/flowservice/connections").status_code == 403
+    assert platform.call("GET", "/data/core/idnamespace/identities").status_code == 200
