@@ -29,9 +29,9 @@ def platform(aep):
 
 def test_standard_namespaces_are_listed_from_the_start(platform):
     listed = platform.call("GET", NAMESPACES).json()
-    assert {"code": "Email", "id": 6, "custom": False} == {
+    assert {
         k: next(n for n in listed if n["code"] == "Email")[k] for k in ("code", "id", "custom")
-    }
+    } == {"code": "Email", "id": 6, "custom": False}
 
 
 def test_a_custom_namespace_is_created_once_and_then_listed(platform):
