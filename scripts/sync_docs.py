@@ -50,7 +50,8 @@ def _quote(text: str) -> str:
 
 
 def meltano_settings(plugin: str) -> str:
-    """Every setting of the plugin as a Meltano setting definition (kind, description, secret)."""
+    """Every setting of the plugin as a Meltano setting definition (kind, description, default
+    value, secret)."""
     properties = json.loads(about(plugin, "json"))["settings"]["properties"]
     lines = []
     for name, spec in properties.items():
@@ -68,6 +69,8 @@ def meltano_settings(plugin: str) -> str:
         else:
             lines.append(f"  kind: {kind}")
         lines.append(f"  description: {_quote(description)}")
+        if "default" in spec and not spec.get("secret"):
+            lines.append(f"  value: {json.dumps(spec['default'])}")  # the plugin's own default
         if spec.get("secret"):
             lines.append("  sensitive: true")
     return "\n".join(lines) + "\n"
