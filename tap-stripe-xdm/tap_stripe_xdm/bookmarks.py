@@ -7,8 +7,9 @@ object has been emitted. Reads are half-open [gte, lt), so resuming at the bookm
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
+
+from tap_stripe_xdm.instants import unix_from_iso
 
 REPLICATION_KEY = "created"
 
@@ -32,19 +33,8 @@ def _as_unix(value: Any) -> int | None:
         text = value.strip()
         if text.lstrip("-").isdigit():
             return int(text)
-        try:
-            parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-        return int(parsed.timestamp())
+        return unix_from_iso(text)
     return None
-
-
-def iso(unix_seconds: int) -> str:
-    """Unix seconds as ISO 8601 in UTC: for logs, and `_sdc_deleted_at`."""
-    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).isoformat()
 
 
 def later_bookmark(value: Any, start_date_value: Any) -> int | None:

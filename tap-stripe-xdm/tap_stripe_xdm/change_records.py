@@ -15,8 +15,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from tap_stripe_xdm import bookmarks
 from tap_stripe_xdm.changes import Change, ChangeWindow
+from tap_stripe_xdm.instants import iso
 
 ACCOUNT_FIELD = "account_id"
 DELETED_FIELD = "_sdc_deleted_at"
@@ -63,7 +63,7 @@ class ChangeRecords:
                 snapshot = change.object
                 record = {key: snapshot[key] for key in TOMBSTONE_FIELDS if key in snapshot}
             if change.deleted:
-                record[DELETED_FIELD] = bookmarks.iso(change.event["created"])
+                record[DELETED_FIELD] = iso(change.event["created"])
             record[ACCOUNT_FIELD] = self.account
             records.append(record)
         return records

@@ -24,6 +24,7 @@ from tap_stripe_xdm.api import ListPage, RequestCounts
 from tap_stripe_xdm.change_records import ACCOUNT_FIELD, ChangeRecords
 from tap_stripe_xdm.changes import MAX_EVENTS_PER_WINDOW, event_params, read_changes
 from tap_stripe_xdm.errors import StripeRequestError
+from tap_stripe_xdm.instants import iso
 from tap_stripe_xdm.read_plan import ReadPlan, plan_read
 from tap_stripe_xdm.record_path import LeanRecordMessages
 from tap_stripe_xdm.windows import (
@@ -142,7 +143,7 @@ class StripeStream(LeanRecordMessages):
         state = self.get_context_state(context)
         plan = plan_read(
             state,
-            start_date=settings.start,
+            start_date=settings.start_date,
             now=int(time.time()),  # streams run one after another: the horizon is now
             events_end=runtime.events_end,
             capture_changes=settings.capture_changes,
@@ -158,7 +159,7 @@ class StripeStream(LeanRecordMessages):
                 "Change capture of %s%s starts from events created at %s",
                 self.name,
                 _of(account),
-                bookmarks.iso(plan.restart_capture_at),
+                iso(plan.restart_capture_at),
             )
         if plan.rereading:  # a fresh re-read starts over; a resumed one is at its position
             state[bookmarks.REREAD_POSITION] = plan.created_start
@@ -184,8 +185,8 @@ class StripeStream(LeanRecordMessages):
             "Reading %s%s created in [%s, %s), %d concurrent",
             self.name,
             _of(account),
-            bookmarks.iso(start),
-            bookmarks.iso(end),
+            iso(start),
+            iso(end),
             settings.max_concurrency,
         )
         counts_before = self.runtime.api.counts()
@@ -215,7 +216,7 @@ class StripeStream(LeanRecordMessages):
                     self.name,
                     _of(account),
                     emitted,
-                    bookmarks.iso(complete_to),
+                    iso(complete_to),
                 )
         self._log_requests("Read %d %s%s", emitted, account, counts_before)
 
@@ -230,8 +231,8 @@ class StripeStream(LeanRecordMessages):
             "Reading %s%s changes from events created in [%s, %s)",
             self.name,
             _of(account),
-            bookmarks.iso(plan.events_start),
-            bookmarks.iso(end),
+            iso(plan.events_start),
+            iso(end),
         )
 
         def fetch(start: int, stop: int, cursor: str | None) -> ListPage:
@@ -249,7 +250,7 @@ class StripeStream(LeanRecordMessages):
             complete=lambda objects: self.complete(objects, account),
             pool=pool,
             pinned_version=self.runtime.settings.api_version,
-            start_date=self.runtime.settings.start,
+            start_date=self.runtime.settings.start_date,
             changes_before=plan.changes_before,
             account=account,
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tap_stripe_xdm import bookmarks
+from tap_stripe_xdm.instants import iso
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def plan_read(
         why = (
             "it has no events bookmark (change capture was off or the state predates it)"
             if events_from is None
-            else f"its events bookmark {bookmarks.iso(events_from)} is older than "
+            else f"its events bookmark {iso(events_from)} is older than "
             f"events_horizon_days ({horizon_seconds / 86_400:g} days; Stripe keeps events 30 days)"
         )
         return ReadPlan(
@@ -71,8 +72,8 @@ def plan_read(
             rereading=True,
             restart_capture_at=events_end,
             warning=f"{why}, so changes since then cannot all be read from events: re-reading "
-            f"it in full from start_date {bookmarks.iso(start_date)} on this run; change capture "
-            f"resumes from {bookmarks.iso(events_end)}",
+            f"it in full from start_date {iso(start_date)} on this run; change capture "
+            f"resumes from {iso(events_end)}",
         )
     rereading_from = bookmarks.reread_position(state)
     if rereading_from is not None:

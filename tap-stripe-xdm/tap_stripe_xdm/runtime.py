@@ -25,6 +25,8 @@ class TapRuntime:
 
     @classmethod
     def start(cls, settings: TapSettings, logger: logging.Logger) -> TapRuntime:
+        """Start the run: log the effective settings (never the key) and fix its end."""
+        logger.info("settings: %s", settings.describe())
         limiter = RateLimiter(settings.max_requests_per_second)
         policy = RetryPolicy(
             max_retries=settings.max_retries,
@@ -37,8 +39,8 @@ class TapRuntime:
         started_at = int(time.time())
         visible_until = started_at - settings.visibility_lag_seconds
         range_end = visible_until
-        if settings.end is not None:
-            range_end = min(range_end, settings.end)
+        if settings.end_date is not None:
+            range_end = min(range_end, settings.end_date)
         return cls(
             settings=settings,
             api=api,

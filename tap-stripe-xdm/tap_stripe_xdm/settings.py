@@ -1,42 +1,35 @@
-"""The tap's settings: one validated, typed view of the raw config.
+"""The tap's settings: one typed object in which each setting, its default and its check are
+declared once.
 
-The SDK checks types against the JSON schema in `tap.py`; this module checks what a schema
-cannot say safely (a key's prefix must never be echoed back) or clearly (dates in order,
-plain HTTP only to this machine). Every problem names the setting.
+`TapSettings` has one field per setting. The SDK's config schema (shown by `--about`, copied
+into the README table and meltano.yml) is generated from those fields, and
+`TapSettings.from_config` checks a whole config once, at start: every problem names the setting
+and the environment variable a Meltano user sets (`TAP_STRIPE_XDM_<SETTING>`). Numbers are
+accepted as int, float, Decimal (the SDK reads config files with `parse_float=Decimal`) or
+numeric strings (environment variables of kinds Meltano passes as text).
 """
 
 from __future__ import annotations
 
-import datetime
+import dataclasses
 import decimal
 import ipaddress
+import json
+import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-DEFAULT_API_URL = "https://api.stripe.com"
-# Newest Stripe API version when the schemas were written (stripe-python 16.1.0 pins it):
-# the endive major, whose object shapes the schema files describe.
-DEFAULT_API_VERSION = "2026-10-28.endive"
-DEFAULT_MAX_REQUESTS_PER_SECOND = 25.0
-DEFAULT_REQUEST_TIMEOUT = 80.0
-DEFAULT_MAX_RETRIES = 6
-DEFAULT_BACKOFF_BASE_SECONDS = 0.5
-DEFAULT_BACKOFF_MAX_SECONDS = 20.0
-DEFAULT_MAX_CONCURRENCY = 8
-DEFAULT_WINDOW_SIZE_DAYS = 30.0
-DEFAULT_VISIBILITY_LAG_SECONDS = 300
-DEFAULT_CAPTURE_CHANGES = True
-# Stripe keeps events for 30 days: a longer horizon would read a gap that is already gone.
-EVENT_RETENTION_DAYS = 30
-DEFAULT_EVENTS_HORIZON_DAYS = 30.0
-DEFAULT_BALANCE_TRANSACTIONS_LOOKBACK_DAYS = 14.0
+from tap_stripe_xdm.instants import iso, unix_from_iso
 
-_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
-_ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]+$")
-_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+ENV_PREFIX = "TAP_STRIPE_XDM_"
+"""Meltano and the SDK (`--config=ENV`) read `<PLUGIN NAME>_<SETTING>` from the environment."""
+DAY = 86_400
+# Stripe guarantees events through the events API for 30 days:
+# https://docs.stripe.com/api/events/list
+EVENT_RETENTION_DAYS = 30
 
 
 class SettingsError(ValueError):
@@ -47,163 +40,187 @@ class SettingsError(ValueError):
         self.problems = problems
 
 
+class _InvalidValueError(ValueError):
+    """What is wrong with one value, worded to follow the setting's name."""
+
+
+# --- kinds of value: the JSON schema each declares, and how a raw config value is read -------
+
+
+class _Kind:
+    secret: ClassVar[bool] = False
+    hint: ClassVar[str] = ""
+    """What a value looks like, for the message when a required setting is missing."""
+
+    def schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def show(self, value: Any) -> Any:
+        """The value as a user writes it (for the settings line in the log)."""
+        return value
+
+
+class _StripeKey(_Kind):
+    """A secret (sk_) or restricted (rk_) key: https://docs.stripe.com/keys."""
+
+    secret = True
+    hint = "a Stripe secret key (sk_...) or restricted key (rk_...)"
+    PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string"]}
+
+    def parse(self, raw: Any) -> str:
+        if not isinstance(raw, str) or not raw.startswith(self.PREFIXES):
+            # Never echo the value: it may be a real secret pasted into the wrong setting.
+            raise _InvalidValueError(
+                "must be a Stripe secret key (sk_live_/sk_test_...) or restricted key "
+                "(rk_live_/rk_test_...); publishable keys (pk_...) and other values cannot read "
+                "data"
+            )
+        return raw
+
+
+class _Instant(_Kind):
+    """An ISO 8601 date-time (UTC when it names no zone), held as Unix seconds."""
+
+    hint = "an ISO 8601 date-time, e.g. 2024-01-01T00:00:00Z"
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string"], "format": "date-time"}
+
+    def parse(self, raw: Any) -> int:
+        value = unix_from_iso(raw) if isinstance(raw, str) else None
+        if value is None:
+            raise _InvalidValueError(
+                f"{raw!r} is not an ISO 8601 date-time (e.g. 2024-01-01T00:00:00Z)"
+            )
+        return value
+
+    def show(self, value: Any) -> Any:
+        return None if value is None else iso(value)
+
+
 @dataclass(frozen=True)
-class TapSettings:
-    """Validated settings. `api_key` is excluded from repr so it cannot leak via logs."""
+class _Text(_Kind):
+    pattern: re.Pattern[str] | None = None
+    expected: str = ""
 
-    api_key: str
-    start: int
-    end: int | None
-    api_version: str
-    api_url: str
-    account_ids: tuple[str, ...]
-    max_requests_per_second: float
-    request_timeout: float
-    max_retries: int
-    backoff_base_seconds: float
-    backoff_max_seconds: float
-    max_concurrency: int
-    window_size_seconds: int
-    visibility_lag_seconds: int
-    capture_changes: bool
-    events_horizon_seconds: int
-    balance_transactions_lookback_seconds: int
-    user_agent: str
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string"]}
 
-    def __repr__(self) -> str:
-        return f"TapSettings(api_url={self.api_url!r}, api_version={self.api_version!r}, ...)"
+    def parse(self, raw: Any) -> str:
+        if not isinstance(raw, str):
+            raise _InvalidValueError(f"must be a string (got {raw!r})")
+        if self.pattern is not None and not self.pattern.match(raw):
+            raise _InvalidValueError(f"{raw!r} is not {self.expected}")
+        return raw
 
 
-def parse_settings(config: Mapping[str, Any], *, user_agent: str) -> TapSettings:
-    """Return typed settings, or raise SettingsError listing every invalid setting."""
-    problems: list[str] = []
+class _ApiUrl(_Kind):
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string"]}
 
-    api_key = config.get("api_key")
-    if not isinstance(api_key, str) or not api_key:
-        problems.append(
-            "api_key is required: a Stripe secret key (sk_...) or restricted key (rk_...)"
-        )
-    elif not api_key.startswith(_KEY_PREFIXES):
-        # Never echo the value: it may be a real secret pasted into the wrong setting.
-        problems.append(
-            "api_key must be a Stripe secret key (sk_live_/sk_test_...) or restricted key "
-            "(rk_live_/rk_test_...); publishable keys (pk_...) and other values cannot read data"
-        )
-
-    start = _timestamp(config, "start_date", problems, required=True)
-    end = _timestamp(config, "end_date", problems, required=False)
-    if start is not None and end is not None and end <= start:
-        problems.append("end_date must be later than start_date")
-
-    api_version = config.get("api_version") or DEFAULT_API_VERSION
-    if not isinstance(api_version, str) or not _API_VERSION.match(api_version):
-        problems.append(
-            f"api_version {api_version!r} is not a Stripe API version "
-            "(expected YYYY-MM-DD or YYYY-MM-DD.<name>, e.g. 2026-10-28.endive)"
-        )
-
-    api_url = _api_url(config.get("api_url") or DEFAULT_API_URL, problems)
-
-    account_ids = config.get("account_ids") or []
-    if not isinstance(account_ids, list) or not all(isinstance(a, str) for a in account_ids):
-        problems.append("account_ids must be a list of Stripe account ids (acct_...)")
-        account_ids = []
-    bad = [a for a in account_ids if not _ACCOUNT_ID.match(a)]
-    if bad:
-        problems.append(f"account_ids has values that are not account ids (acct_...): {bad}")
-    if len(set(account_ids)) != len(account_ids):
-        problems.append("account_ids lists an account more than once")
-
-    rate = _number(config, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND, problems)
-    timeout = _number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, problems)
-    backoff_base = _number(config, "backoff_base_seconds", DEFAULT_BACKOFF_BASE_SECONDS, problems)
-    backoff_max = _number(config, "backoff_max_seconds", DEFAULT_BACKOFF_MAX_SECONDS, problems)
-    if backoff_max < backoff_base:
-        problems.append("backoff_max_seconds must be at least backoff_base_seconds")
-    window_days = _number(config, "window_size_days", DEFAULT_WINDOW_SIZE_DAYS, problems)
-    max_retries = _integer(config, "max_retries", DEFAULT_MAX_RETRIES, problems, minimum=0)
-    concurrency = _integer(config, "max_concurrency", DEFAULT_MAX_CONCURRENCY, problems, minimum=1)
-    lag = _integer(
-        config, "visibility_lag_seconds", DEFAULT_VISIBILITY_LAG_SECONDS, problems, minimum=0
-    )
-
-    capture = config.get("capture_changes", DEFAULT_CAPTURE_CHANGES)
-    if capture is None:
-        capture = DEFAULT_CAPTURE_CHANGES
-    if not isinstance(capture, bool):
-        problems.append(f"capture_changes must be true or false (got {capture!r})")
-        capture = DEFAULT_CAPTURE_CHANGES
-    horizon_days = _number(config, "events_horizon_days", DEFAULT_EVENTS_HORIZON_DAYS, problems)
-    if horizon_days > EVENT_RETENTION_DAYS:
-        problems.append(
-            f"events_horizon_days must be at most {EVENT_RETENTION_DAYS} (got {horizon_days:g}): "
-            f"Stripe keeps events {EVENT_RETENTION_DAYS} days, older changes cannot be read"
-        )
-    lookback_days = _number(
-        config,
-        "balance_transactions_lookback_days",
-        DEFAULT_BALANCE_TRANSACTIONS_LOOKBACK_DAYS,
-        problems,
-        allow_zero=True,
-    )
-
-    agent = config.get("user_agent") or user_agent
-    if not isinstance(agent, str):
-        problems.append("user_agent must be a string")
-
-    if problems:
-        raise SettingsError(problems)
-    return TapSettings(
-        api_key=api_key,  # type: ignore[arg-type]
-        start=start,  # type: ignore[arg-type]
-        end=end,
-        api_version=api_version,
-        api_url=api_url,
-        account_ids=tuple(account_ids),
-        max_requests_per_second=rate,
-        request_timeout=timeout,
-        max_retries=max_retries,
-        backoff_base_seconds=backoff_base,
-        backoff_max_seconds=backoff_max,
-        max_concurrency=concurrency,
-        window_size_seconds=max(1, int(window_days * 86_400)),
-        visibility_lag_seconds=lag,
-        capture_changes=capture,
-        events_horizon_seconds=int(horizon_days * 86_400),
-        balance_transactions_lookback_seconds=int(lookback_days * 86_400),
-        user_agent=agent,
-    )
+    def parse(self, raw: Any) -> str:
+        parts = urlsplit(raw) if isinstance(raw, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _InvalidValueError(
+                f"{raw!r} must be an http(s) URL such as https://api.stripe.com"
+            )
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            # The key travels in a header: plain HTTP is only acceptable to this machine.
+            raise _InvalidValueError(f"{raw!r} must use https (plain http only for localhost)")
+        return raw.rstrip("/")
 
 
-def _timestamp(
-    config: Mapping[str, Any], name: str, problems: list[str], *, required: bool
-) -> int | None:
-    raw = config.get(name)
-    if raw in (None, ""):
-        if required:
-            problems.append(f"{name} is required (ISO 8601, e.g. 2024-01-01T00:00:00Z)")
+class _AccountIds(_Kind):
+    """Connected account ids: https://docs.stripe.com/connect/authentication."""
+
+    ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]+$")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["array"], "items": {"type": ["string"]}}
+
+    def parse(self, raw: Any) -> tuple[str, ...]:
+        if not isinstance(raw, (list, tuple)) or not all(isinstance(a, str) for a in raw):
+            raise _InvalidValueError("must be a list of Stripe account ids (acct_...)")
+        bad = [a for a in raw if not self.ACCOUNT_ID.match(a)]
+        if bad:
+            raise _InvalidValueError(f"has values that are not account ids (acct_...): {bad}")
+        if len(set(raw)) != len(raw):
+            raise _InvalidValueError("lists an account more than once")
+        return tuple(raw)
+
+    def show(self, value: Any) -> Any:
+        return list(value)
+
+
+class _Flag(_Kind):
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["boolean"]}
+
+    def parse(self, raw: Any) -> bool:
+        if not isinstance(raw, bool):
+            raise _InvalidValueError(f"must be true or false (got {raw!r})")
+        return raw
+
+
+def _as_decimal(raw: Any) -> decimal.Decimal | None:
+    """int, float, Decimal or a numeric string as a finite Decimal; None for anything else."""
+    if isinstance(raw, bool):
         return None
-    try:
-        value = datetime.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        problems.append(f"{name} {raw!r} is not an ISO 8601 date-time (e.g. 2024-01-01T00:00:00Z)")
+    if isinstance(raw, str):
+        try:
+            raw = decimal.Decimal(raw.strip())
+        except decimal.InvalidOperation:
+            return None
+    if isinstance(raw, float) and not math.isfinite(raw):
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return int(value.timestamp())
+    if isinstance(raw, (int, float)):
+        return decimal.Decimal(raw)
+    if isinstance(raw, decimal.Decimal) and raw.is_finite():
+        return raw
+    return None
 
 
-def _api_url(raw: object, problems: list[str]) -> str:
-    if not isinstance(raw, str):
-        problems.append("api_url must be a URL such as https://api.stripe.com")
-        return DEFAULT_API_URL
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(f"api_url {raw!r} must be an http(s) URL such as https://api.stripe.com")
-    elif parts.scheme == "http" and not _is_loopback(parts.hostname):
-        # The key travels in a header: plain HTTP is only acceptable to this machine.
-        problems.append(f"api_url {raw!r} must use https (plain http only for localhost)")
-    return raw.rstrip("/")
+@dataclass(frozen=True)
+class _Whole(_Kind):
+    minimum: int
+
+    def schema(self) -> dict[str, Any]:
+        # "string" too: an environment variable may arrive as text.
+        return {"type": ["integer", "string"]}
+
+    def parse(self, raw: Any) -> int:
+        number = _as_decimal(raw)
+        if number is None or number != number.to_integral_value() or number < self.minimum:
+            raise _InvalidValueError(f"must be an integer of at least {self.minimum} (got {raw!r})")
+        return int(number)
+
+
+@dataclass(frozen=True)
+class _Number(_Kind):
+    zero_allowed: bool = False
+    maximum: float | None = None
+    why_maximum: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        # "string" too: an environment variable may arrive as text.
+        return {"type": ["number", "string"]}
+
+    def parse(self, raw: Any) -> float:
+        number = _as_decimal(raw)
+        if number is None or number < 0 or (number == 0 and not self.zero_allowed):
+            bound = "0 or more" if self.zero_allowed else "greater than 0"
+            raise _InvalidValueError(f"must be a number {bound} (got {raw!r})")
+        if self.maximum is not None and number > self.maximum:
+            raise _InvalidValueError(
+                f"must be at most {self.maximum:g} (got {number:g}): {self.why_maximum}"
+            )
+        return float(number)
 
 
 def _is_loopback(host: str) -> bool:
@@ -215,33 +232,232 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _number(
-    config: Mapping[str, Any],
-    name: str,
-    default: float,
-    problems: list[str],
+# --- the settings ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    kind: _Kind
+    description: str
+    required: bool
+    title: str | None
+    has_default: bool
+
+
+def _setting(
+    kind: _Kind,
+    description: str,
     *,
-    allow_zero: bool = False,
-) -> float:
-    raw = config.get(name)
-    if raw is None:
-        return default
-    # Config files are read with Decimal for fractions (the SDK's JSON reader).
-    number = isinstance(raw, (int, float, decimal.Decimal)) and not isinstance(raw, bool)
-    if not number or raw < 0 or (raw == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "greater than 0"
-        problems.append(f"{name} must be a number {bound} (got {raw!r})")
-        return default
-    return float(raw)
+    default: Any = None,
+    required: bool = False,
+    title: str | None = None,
+) -> Any:
+    """A dataclass field that is also a setting: its kind, default, description."""
+    spec = _Spec(kind, description, required, title, has_default=default is not None)
+    if required:
+        return field(metadata={"setting": spec}, repr=not kind.secret)
+    return field(default=default, metadata={"setting": spec}, repr=not kind.secret)
 
 
-def _integer(
-    config: Mapping[str, Any], name: str, default: int, problems: list[str], *, minimum: int
-) -> int:
-    raw = config.get(name)
-    if raw is None:
-        return default
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
-        problems.append(f"{name} must be an integer of at least {minimum} (got {raw!r})")
-        return default
-    return raw
+def env_var(name: str) -> str:
+    """The environment variable that sets setting `name`."""
+    return ENV_PREFIX + name.upper()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TapSettings:
+    """Validated settings, one field per setting; `api_key` is left out of repr and logs."""
+
+    api_key: str = _setting(
+        _StripeKey(),
+        "Stripe secret key (sk_live_/sk_test_...) or, better, a restricted key (rk_...) with "
+        "Read access to the six resources.",
+        required=True,
+        title="API key",
+    )
+    start_date: int = _setting(
+        _Instant(),
+        "Read objects created at or after this instant (ISO 8601) on the first run; later runs "
+        "continue from the bookmark.",
+        required=True,
+    )
+    end_date: int | None = _setting(
+        _Instant(), "Optional: read only objects created before this instant (exclusive)."
+    )
+    api_version: str = _setting(
+        _Text(
+            re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$"),
+            "a Stripe API version (expected YYYY-MM-DD or YYYY-MM-DD.<name>, "
+            "e.g. 2026-10-28.endive)",
+        ),
+        "Stripe API version sent as Stripe-Version on every request; the stream schemas "
+        "describe this version.",
+        # The newest version when the schemas were written (stripe-python 16.1.0 pins it):
+        # the endive major, whose object shapes the schema files describe.
+        # https://docs.stripe.com/api/versioning
+        default="2026-10-28.endive",
+    )
+    api_url: str = _setting(
+        _ApiUrl(),
+        "Base URL of the Stripe API (tests point it at a local double).",
+        default="https://api.stripe.com",
+    )
+    account_ids: tuple[str, ...] = _setting(
+        _AccountIds(),
+        "Stripe Connect accounts (acct_...) to read with the Stripe-Account header, each with "
+        "its own bookmarks. Empty: the key's own account.",
+        default=(),
+    )
+    max_requests_per_second: float = _setting(
+        _Number(),
+        "One limit shared by all concurrent requests of the run. Stripe allows 100/s in live "
+        "mode, 25/s in test mode and 25/s per endpoint.",
+        # https://docs.stripe.com/rate-limits: the test-mode limit, safe in either mode.
+        default=25.0,
+    )
+    request_timeout: float = _setting(
+        _Number(), "Seconds to wait for one HTTP response before retrying.", default=80.0
+    )
+    max_retries: int = _setting(
+        _Whole(minimum=0),
+        "Retries per request for 429, 409, 5xx, connection errors, timeouts and unreadable "
+        "bodies (never when Stripe says Stripe-Should-Retry: false).",
+        default=6,
+    )
+    backoff_base_seconds: float = _setting(
+        _Number(),
+        "First retry waits about this long; each further retry doubles it (with 50-100% jitter).",
+        default=0.5,
+    )
+    backoff_max_seconds: float = _setting(_Number(), "Upper bound of one retry wait.", default=20.0)
+    max_concurrency: int = _setting(
+        _Whole(minimum=1), "Created-windows read at the same time per stream.", default=8
+    )
+    window_size_days: float = _setting(
+        _Number(),
+        "Where objects are dense, created-windows holding more than a page are split until "
+        "they span at most this many days (the bookmark advances window by window); windows "
+        "are also split to keep every worker busy.",
+        default=30.0,
+    )
+    visibility_lag_seconds: int = _setting(
+        _Whole(minimum=0),
+        "Stop this many seconds before now: objects appear in Stripe's lists shortly after "
+        "their created second, and the bookmark must not pass them.",
+        default=300,
+    )
+    capture_changes: bool = _setting(
+        _Flag(),
+        "After a stream's first full read, also read Stripe's events each run and emit the "
+        "current state of every object changed or deleted since (deletes carry "
+        "_sdc_deleted_at), and re-read balance transactions within their lookback. false: only "
+        "objects created since the last run.",
+        default=True,
+    )
+    events_horizon_days: float = _setting(
+        _Number(
+            maximum=EVENT_RETENTION_DAYS,
+            why_maximum=f"Stripe keeps events {EVENT_RETENTION_DAYS} days, older changes "
+            "cannot be read",
+        ),
+        "If a stream's events bookmark is older than this (at most 30: Stripe keeps events 30 "
+        "days), its changes cannot all be read: the stream is re-read in full from start_date, "
+        "with a warning, and change capture resumes.",
+        default=30.0,
+    )
+    balance_transactions_lookback_days: float = _setting(
+        _Number(zero_allowed=True),
+        "Balance transactions have no events: each run re-reads (and re-emits) those created "
+        "this many days before the bookmark, so status changes (pending -> available) arrive. "
+        "0 turns it off.",
+        default=14.0,
+    )
+    user_agent: str | None = _setting(
+        _Text(),
+        "User-Agent header. Default (computed from the installed version): "
+        "tap-stripe-xdm/<version>.",
+    )
+
+    # --- derived values, in the units the code works in ---------------------------------------
+
+    @property
+    def window_size_seconds(self) -> int:
+        return max(1, int(self.window_size_days * DAY))
+
+    @property
+    def events_horizon_seconds(self) -> int:
+        return int(self.events_horizon_days * DAY)
+
+    @property
+    def balance_transactions_lookback_seconds(self) -> int:
+        return int(self.balance_transactions_lookback_days * DAY)
+
+    # --- building and showing ----------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, user_agent: str) -> TapSettings:
+        """Typed settings from a raw config; SettingsError lists every invalid setting.
+
+        `user_agent` is the computed default of the setting of that name.
+        """
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for item in dataclasses.fields(cls):
+            spec: _Spec = item.metadata["setting"]
+            raw = config.get(item.name)
+            if raw is None or raw == "":
+                if spec.required:
+                    problems.append(_named(item.name, f"is required: {spec.kind.hint}"))
+                continue  # the field's default
+            try:
+                values[item.name] = spec.kind.parse(raw)
+            except _InvalidValueError as problem:
+                problems.append(_named(item.name, str(problem)))
+        start, end = values.get("start_date"), values.get("end_date")
+        if start is not None and end is not None and end <= start:
+            problems.append(_named("end_date", "must be later than start_date"))
+        base = values.get("backoff_base_seconds", cls.backoff_base_seconds)
+        if values.get("backoff_max_seconds", cls.backoff_max_seconds) < base:
+            problems.append(_named("backoff_max_seconds", "must be at least backoff_base_seconds"))
+        if problems:
+            raise SettingsError(problems)
+        values.setdefault("user_agent", user_agent)
+        return cls(**values)
+
+    def describe(self) -> str:
+        """The effective settings except secrets, one line: `name=<JSON value>, ...`."""
+        shown = []
+        for item in dataclasses.fields(self):
+            kind = item.metadata["setting"].kind
+            if not kind.secret:
+                value = kind.show(getattr(self, item.name))
+                shown.append(f"{item.name}={json.dumps(value, separators=(',', ':'))}")
+        return ", ".join(shown)
+
+    @classmethod
+    def config_jsonschema(cls) -> dict[str, Any]:
+        """The SDK's config schema (`--about`), generated from the fields."""
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for item in dataclasses.fields(cls):
+            spec: _Spec = item.metadata["setting"]
+            schema = spec.kind.schema()
+            if spec.required:
+                required.append(item.name)
+            else:
+                schema["type"] = [*schema["type"], "null"]
+            if spec.title:
+                schema["title"] = spec.title
+            if spec.has_default:
+                default = item.default
+                schema["default"] = list(default) if isinstance(default, tuple) else default
+            schema["description"] = spec.description
+            if spec.kind.secret:
+                schema["secret"] = True
+                schema["writeOnly"] = True
+            properties[item.name] = schema
+        return {"type": "object", "properties": properties, "required": required}
+
+
+def _named(name: str, problem: str) -> str:
+    return f"{name} {problem} (environment variable {env_var(name)})"

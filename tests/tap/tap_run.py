@@ -100,6 +100,20 @@ def run_tap(
     return TapRun(parse_lines(buffer.getvalue()))
 
 
+def logged_settings(stderr: str) -> dict[str, Any]:
+    """The settings the tap logged at start (`settings: name=<JSON value>, ...`), as a dict."""
+    (line,) = [line for line in stderr.splitlines() if "settings: " in line]
+    text = line[line.index("settings: ") + len("settings: ") :].rstrip()
+    decoder = json.JSONDecoder()
+    found: dict[str, Any] = {}
+    position = 0
+    while position < len(text):
+        equals = text.index("=", position)
+        name = text[position:equals].removeprefix(", ")
+        found[name], position = decoder.raw_decode(text, equals + 1)
+    return found
+
+
 def charges_only_catalog(config_file: Path) -> dict:
     """The tap's discovered catalog (from its CLI) with only `charges` selected."""
     discovered = subprocess.run(

@@ -9,7 +9,7 @@ from tap_stripe_xdm.api import StripeAPI
 from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.ratelimit import RateLimiter
 from tap_stripe_xdm.retry import RetryPolicy
-from tap_stripe_xdm.settings import parse_settings
+from tap_stripe_xdm.settings import TapSettings
 
 from tests.doubles.stripe_api import StripeDouble
 from tests.tap.tap_run import SEEDED_END, SEEDED_START, base_config
@@ -18,7 +18,7 @@ PARAMS = {"limit": 100, "created[gte]": SEEDED_START, "created[lt]": SEEDED_END}
 
 
 def make_api(url: str, *, max_retries: int = 3, **config: object) -> StripeAPI:
-    settings = parse_settings(base_config(url, **config), user_agent="tap-stripe-xdm/test")
+    settings = TapSettings.from_config(base_config(url, **config), user_agent="tap-stripe-xdm/test")
     return StripeAPI(
         settings,
         limiter=RateLimiter(1000),
@@ -177,7 +177,7 @@ class RecordingLimiter(RateLimiter):
 
 
 def test_429_holds_the_shared_limiter_and_is_counted(double: StripeDouble) -> None:
-    settings = parse_settings(base_config(double.url), user_agent="ua")
+    settings = TapSettings.from_config(base_config(double.url), user_agent="ua")
     limiter = RecordingLimiter()
     api = StripeAPI(
         settings,

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import decimal
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
-from tap_stripe_xdm.settings import SettingsError, parse_settings
+from tap_stripe_xdm.settings import SettingsError, TapSettings
 from tap_stripe_xdm.tap import TapStripeXdm
+
+from tests.doubles.stripe_api import StripeDouble
+from tests.tap.tap_run import logged_settings
 
 REQUIRED_SETTINGS = {
     "api_key",
@@ -40,7 +44,7 @@ VALID = {"api_key": "sk_test_abc", "start_date": "2024-01-01T00:00:00Z"}
 
 def problems(**config: object) -> list[str]:
     with pytest.raises(SettingsError) as caught:
-        parse_settings({**VALID, **config}, user_agent="ua")
+        TapSettings.from_config({**VALID, **config}, user_agent="ua")
     return caught.value.problems
 
 
@@ -57,20 +61,20 @@ def test_about_lists_every_setting_and_marks_the_key_secret() -> None:
 
 
 def test_defaults() -> None:
-    settings = parse_settings(VALID, user_agent="tap-stripe-xdm/0.1.0")
+    settings = TapSettings.from_config(VALID, user_agent="tap-stripe-xdm/0.1.0")
     assert settings.api_url == "https://api.stripe.com"
     assert settings.api_version == "2026-10-28.endive"
     assert settings.account_ids == ()
     assert settings.max_requests_per_second == 25
     assert settings.user_agent == "tap-stripe-xdm/0.1.0"
-    assert settings.start == 1_704_067_200
+    assert settings.start_date == 1_704_067_200
     assert settings.capture_changes is True
     assert settings.events_horizon_seconds == 30 * 86_400
     assert settings.balance_transactions_lookback_seconds == 14 * 86_400
 
 
 def test_change_capture_settings_are_read_and_a_zero_lookback_turns_it_off() -> None:
-    settings = parse_settings(
+    settings = TapSettings.from_config(
         {
             **VALID,
             "capture_changes": False,
@@ -107,7 +111,7 @@ def test_change_capture_settings_are_read_and_a_zero_lookback_turns_it_off() -> 
         ({"capture_changes": "yes"}, "capture_changes"),
         ({"events_horizon_days": 0}, "events_horizon_days"),
         ({"events_horizon_days": 31}, "events_horizon_days"),
-        ({"events_horizon_days": "30"}, "events_horizon_days"),
+        ({"events_horizon_days": "thirty"}, "events_horizon_days"),
         ({"balance_transactions_lookback_days": -1}, "balance_transactions_lookback_days"),
     ],
 )
@@ -126,11 +130,13 @@ def test_wrong_kind_of_key_is_rejected_without_echoing_it() -> None:
 
 def test_plain_http_is_accepted_only_for_this_machine() -> None:
     for url in ("http://127.0.0.1:12111", "http://localhost:8080/", "https://stripe.example"):
-        assert parse_settings({**VALID, "api_url": url}, user_agent="ua").api_url == url.rstrip("/")
+        assert TapSettings.from_config(
+            {**VALID, "api_url": url}, user_agent="ua"
+        ).api_url == url.rstrip("/")
 
 
 def test_restricted_keys_and_decimal_numbers_from_config_files_are_accepted() -> None:
-    settings = parse_settings(
+    settings = TapSettings.from_config(
         {**VALID, "api_key": "rk_live_abc", "max_requests_per_second": decimal.Decimal("12.5")},
         user_agent="ua",
     )
@@ -164,5 +170,148 @@ def test_cli_exits_1_naming_the_setting_and_not_the_key(tmp_path: Path) -> None:
 
 
 def test_settings_repr_hides_the_key() -> None:
-    settings = parse_settings({**VALID, "api_key": "sk_test_hidden"}, user_agent="ua")
+    settings = TapSettings.from_config({**VALID, "api_key": "sk_test_hidden"}, user_agent="ua")
     assert "sk_test_hidden" not in repr(settings)
+
+
+NO_DEFAULT = {"api_key", "start_date", "end_date", "user_agent"}  # user_agent's is computed
+
+
+def about_settings() -> dict:
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_stripe_xdm.tap", "--about", "--format=json"],
+        capture_output=True,
+        check=True,
+    )
+    return json.loads(about.stdout)["settings"]["properties"]
+
+
+def test_about_shows_the_default_the_tap_applies_for_every_setting_that_has_one() -> None:
+    properties = about_settings()
+    defaulted = {name for name in OWN_SETTINGS if "default" in properties[name]}
+    assert defaulted == OWN_SETTINGS - NO_DEFAULT
+    applied = TapSettings.from_config(VALID, user_agent="ua")
+    for name in defaulted:
+        value = getattr(applied, name)
+        assert (list(value) if isinstance(value, tuple) else value) == properties[name]["default"]
+    assert "tap-stripe-xdm/<version>" in properties["user_agent"]["description"]
+
+
+def number_settings(properties: dict, kind: str) -> list[str]:
+    return [name for name in OWN_SETTINGS if kind in properties[name]["type"]]
+
+
+# A value for every number setting, fractional where the setting allows it.
+FRACTIONAL = {
+    "max_requests_per_second": "12.5",
+    "request_timeout": "7.25",
+    "backoff_base_seconds": "0.125",
+    "backoff_max_seconds": "0.75",
+    "window_size_days": "2.5",
+    "events_horizon_days": "7.5",
+    "balance_transactions_lookback_days": "0.5",
+    "max_retries": "2",
+    "max_concurrency": "3",
+    "visibility_lag_seconds": "30",
+}
+
+
+def run_cli(config: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tap_stripe_xdm.tap", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_the_table_of_values_covers_every_number_setting() -> None:
+    properties = about_settings()
+    numbers = number_settings(properties, "number") + number_settings(properties, "integer")
+    assert set(FRACTIONAL) == set(numbers)
+
+
+def test_a_config_file_with_decimals_reaches_the_settings(tmp_path: Path) -> None:
+    """Meltano hands config over as a file, which the SDK reads with parse_float=Decimal."""
+    with StripeDouble() as double:
+        config = tmp_path / "config.json"
+        numbers = ", ".join(f'"{name}": {value}' for name, value in FRACTIONAL.items())
+        config.write_text(  # decimals written as JSON numbers, not strings
+            f'{{"api_key": "sk_test_double", "api_url": "{double.url}", '
+            f'"start_date": "2024-01-01T00:00:00Z", {numbers}}}'
+        )
+        run = run_cli(config)
+    assert run.returncode == 0, run.stderr
+    logged = logged_settings(run.stderr)
+    assert {name: logged[name] for name in FRACTIONAL} == {
+        name: json.loads(value) for name, value in FRACTIONAL.items()
+    }
+
+
+def test_numeric_strings_from_the_environment_reach_the_settings(tmp_path: Path) -> None:
+    """`--config=ENV` (and Meltano, for kinds it cannot pass typed) gives numbers as text."""
+    with StripeDouble() as double:
+        env = {f"TAP_STRIPE_XDM_{name.upper()}": value for name, value in FRACTIONAL.items()}
+        env |= {
+            "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
+            "TAP_STRIPE_XDM_API_URL": double.url,
+            "TAP_STRIPE_XDM_START_DATE": "2024-01-01T00:00:00Z",
+        }
+        run = subprocess.run(
+            [sys.executable, "-m", "tap_stripe_xdm.tap", "--config=ENV"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            cwd=tmp_path,
+            timeout=120,
+        )
+    assert run.returncode == 0, run.stderr
+    logged = logged_settings(run.stderr)
+    assert {name: logged[name] for name in FRACTIONAL} == {
+        name: json.loads(value) for name, value in FRACTIONAL.items()
+    }
+    assert "sk_test_double" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(decimal.Decimal("0.25"), 0.25), (0.25, 0.25), (2, 2.0), (" 1.5 ", 1.5), ("3", 3.0)],
+)
+def test_number_settings_accept_every_form_of_number(value: object, expected: float) -> None:
+    settings = TapSettings.from_config({**VALID, "request_timeout": value}, user_agent="ua")
+    assert settings.request_timeout == expected
+
+
+@pytest.mark.parametrize("value", [True, "fast", "nan", "inf", [1]])
+def test_a_value_that_is_no_number_is_named_with_its_environment_variable(value: object) -> None:
+    (message,) = problems(request_timeout=value)
+    assert message.startswith("request_timeout must be a number greater than 0")
+    assert message.endswith("(environment variable TAP_STRIPE_XDM_REQUEST_TIMEOUT)")
+
+
+def test_integer_settings_accept_whole_numbers_in_any_form_and_refuse_fractions() -> None:
+    for value in (3, "3", 3.0, decimal.Decimal("3")):
+        assert (
+            TapSettings.from_config({**VALID, "max_retries": value}, user_agent="ua").max_retries
+            == 3
+        )
+    (message,) = problems(max_retries=2.5)
+    assert message.startswith("max_retries must be an integer of at least 0 (got 2.5)")
+
+
+def test_invalid_file_setting_names_the_setting_and_its_environment_variable(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(
+        '{"api_key": "sk_test_double", "start_date": "2024-01-01T00:00:00Z", '
+        '"backoff_base_seconds": -0.5}'
+    )
+    run = run_cli(config)
+    assert run.returncode == 1
+    assert (
+        "backoff_base_seconds must be a number greater than 0 (got Decimal('-0.5'))" in run.stderr
+    )
+    assert "TAP_STRIPE_XDM_BACKOFF_BASE_SECONDS" in run.stderr
+    assert run.stdout == ""
