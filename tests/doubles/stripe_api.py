@@ -67,6 +67,7 @@ from tests.doubles.stripe_store import (
     dumps,
     object_name,
 )
+from tests.doubles.stripe_versions import render, renders_differently
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
 EVENT_RETENTION_SECONDS = 30 * 86_400
@@ -342,6 +343,9 @@ class StripeDouble(StripeStore):
                     bucket = self._buckets[account] = _TokenBucket(self._rate)
                 if not bucket.take():
                     raise rate_limited("global-rate")
+        account_id = _account_route(path, account or self.account_id)
+        if account_id is not None:
+            return self._account(key, account_id)
         resource, obj_id = _route(path)
         if (
             allowed is not None
@@ -353,14 +357,38 @@ class StripeDouble(StripeStore):
             query = parse_query(raw, RETRIEVE_PARAMS)
             expand_paths = query.arrays.get("expand", [])
             paths = expansion_paths(expand_paths, object_name(resource), on_list=False)
-            return self._retrieve(account, resource, obj_id, paths)
+            return self._retrieve(account, resource, obj_id, paths, version)
         query = parse_query(raw, LIST_PARAMS[resource])
         if resource == "subscription_items":
             return self._list_items(account, query, path)
-        return self._list(account, resource, query, path)
+        return self._list(account, resource, query, path, version)
+
+    def _account(self, key: str, account_id: str) -> bytes:
+        """`GET /v1/account` or `/v1/accounts/{id}`: the platform or a known connected account
+        (https://docs.stripe.com/api/accounts/retrieve); the fields clients read on connect."""
+        with self._lock:
+            known = account_id == self.account_id or account_id in self._accounts
+        if not known:
+            raise no_account_access(key, account_id)
+        return dumps(
+            {
+                "id": account_id,
+                "object": "account",
+                "country": "US",
+                "default_currency": "usd",
+                "charges_enabled": True,
+                "payouts_enabled": True,
+                "settings": {"dashboard": {"display_name": "Stripe double", "timezone": "Etc/UTC"}},
+            }
+        )
 
     def _retrieve(
-        self, account: str | None, resource: str, obj_id: str, paths: ExpandPaths
+        self,
+        account: str | None,
+        resource: str,
+        obj_id: str,
+        paths: ExpandPaths,
+        version: str,
     ) -> bytes:
         with self._lock:
             data = self._data(account)
@@ -375,14 +403,19 @@ class StripeDouble(StripeStore):
                 if resource == "events" and entry.key[0] < self.now() - EVENT_RETENTION_SECONDS:
                     raise no_such("event", obj_id, "id")
                 if paths:
-                    return self._expanded(data, self._view(resource, entry.obj), paths)
+                    shown = render(resource, self._view(resource, entry.obj), version)
+                    return self._expanded(data, shown, paths)
+                if renders_differently(resource, version):
+                    return dumps(render(resource, self._view(resource, entry.obj), version))
                 return entry.raw
             stub = data.deleted.get((resource, obj_id))
             if stub is not None:
                 return stub
         raise no_such(object_name(resource), obj_id, "id")
 
-    def _list(self, account: str | None, resource: str, query: Query, path: str) -> bytes:
+    def _list(
+        self, account: str | None, resource: str, query: Query, path: str, version: str
+    ) -> bytes:
         limit = page_limit(query)
         lo, hi = created_range(query)
         predicate = list_filter(resource, query)
@@ -398,7 +431,16 @@ class StripeDouble(StripeStore):
             before = _cursor(lst, resource, "ending_before", before_id)
             entries, has_more = lst.page(lo, hi, after, before, limit, predicate)
             if paths:
-                raws = [self._expanded(data, self._view(resource, e.obj), paths) for e in entries]
+                raws = [
+                    self._expanded(
+                        data, render(resource, self._view(resource, e.obj), version), paths
+                    )
+                    for e in entries
+                ]
+            elif renders_differently(resource, version):
+                raws = [
+                    dumps(render(resource, self._view(resource, e.obj), version)) for e in entries
+                ]
             else:
                 raws = [e.raw for e in entries]
         return _envelope(raws, has_more, path)
@@ -489,6 +531,16 @@ def _envelope(raws: Iterable[bytes], has_more: bool, url: str) -> bytes:
 
 
 _ROUTES = frozenset({*OBJECT_OF, "events", "subscription_items"})
+
+
+def _account_route(path: str, own_account: str) -> str | None:
+    """The account id `/v1/account` (the caller's own) or `/v1/accounts/{id}` names, else None."""
+    parts = path.strip("/").split("/")
+    if parts == ["v1", "account"]:
+        return own_account
+    if len(parts) == 3 and parts[:2] == ["v1", "accounts"] and parts[2]:
+        return parts[2]
+    return None
 
 
 def _route(path: str) -> tuple[str, str | None]:

@@ -2,7 +2,8 @@
 
 Stripe checks every path: at most 4 levels (on lists the leading `data` is one of them), and the
 last property must be expandable ("This property cannot be expanded (x)."); embedded objects
-and lists on the way can be walked through (`data.items.data.price.product`). The double
+and lists on the way can be walked through (`data.items.data.price.product`; a null one ends the
+walk). The double
 expands properties naming objects it stores (customers, charges, refunds, balance transactions),
 fills the includable `charge.refunds` and `customer.subscriptions`, and accepts the documented
 expandables it does not model (payment_intent, product, latest_invoice, ...) leaving their ids.
@@ -102,7 +103,7 @@ EXPANDABLE: dict[str, dict[str, Ref | Children]] = {
         ),
     },
     "price": dict.fromkeys(("product", "currency_options", "tiers"), NOT_MODELLED),
-    "plan": {"product": NOT_MODELLED},
+    "plan": dict.fromkeys(("product", "tiers"), NOT_MODELLED),
     "subscription_item": {},
 }
 EMBEDDED_LIST_PAGE = 10
@@ -146,8 +147,8 @@ def expand(
     field, rest = segments[0], segments[1:]
     rule = rules.get(field)
     value = obj.get(field)
-    if rule is None and (not rest or not isinstance(value, dict)):
-        raise _cannot_expand(path)
+    if rule is None and (not rest or not (isinstance(value, dict) or field in obj)):
+        raise _cannot_expand(path)  # a property present but null ends the walk
     if isinstance(rule, Children):
         value = obj[field] = _child_list(rule, obj["id"], children)
     elif isinstance(rule, Ref) and isinstance(value, str):

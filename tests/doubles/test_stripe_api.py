@@ -942,3 +942,49 @@ def test_command_line_serves_seeded_data_and_prints_its_url_first():
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_account_retrieve_answers_for_the_platform_and_known_accounts_only(stripe_double):
+    own = get(stripe_double, "/v1/account").json()
+    assert own["id"] == stripe_double.account_id
+    assert own["object"] == "account"
+    assert own["settings"]["dashboard"]["display_name"]
+    by_id = get(stripe_double, f"/v1/accounts/{stripe_double.account_id}").json()
+    assert by_id == own
+    stripe_double.add_account("acct_1Connected000001")
+    assert get(stripe_double, "/v1/accounts/acct_1Connected000001").json()["id"] == (
+        "acct_1Connected000001"
+    )
+    unknown = get(stripe_double, "/v1/accounts/acct_1Unknown00000001")
+    assert unknown.status_code == 403
+    assert unknown.json()["error"]["code"] == "account_invalid"
+    assert get(stripe_double, "/v1/account", key=None).status_code == 401
+
+
+def test_a_pre_basil_version_sees_the_legacy_subscription_fields(stripe_double):
+    rng = random.Random(21)
+    single = stripe_data.make_subscription(rng, T0, None, [stripe_data.make_price(rng, T0)])
+    prices = [stripe_data.make_price(rng, T0), stripe_data.make_price(rng, T0)]
+    double = stripe_data.make_subscription(rng, T0 + 1, None, prices)
+    for sub in (single, double):
+        stripe_double.add("subscriptions", sub)
+    old = {"Stripe-Version": "2022-11-15"}
+
+    listed = get(stripe_double, "/v1/subscriptions", headers=old, **{"expand[]": "data.plan.tiers"})
+    assert listed.status_code == 200, listed.text
+    by_id = {sub["id"]: sub for sub in listed.json()["data"]}
+    item = single["items"]["data"][0]
+    legacy = by_id[single["id"]]
+    assert legacy["plan"]["id"] == item["price"]["id"]
+    assert legacy["plan"]["object"] == "plan"
+    assert legacy["quantity"] == item["quantity"]
+    assert legacy["current_period_start"] == item["current_period_start"]
+    assert legacy["current_period_end"] == item["current_period_end"]
+    assert by_id[double["id"]]["plan"] is None  # several items: no single plan
+    retrieved = get(stripe_double, f"/v1/subscriptions/{single['id']}", headers=old).json()
+    assert retrieved["plan"]["id"] == item["price"]["id"]
+
+    current = get(stripe_double, "/v1/subscriptions").json()["data"]
+    assert all("plan" not in sub for sub in current)
+    rejected = get(stripe_double, "/v1/subscriptions", **{"expand[]": "data.plan.tiers"})
+    assert rejected.status_code == 400  # the current version has no subscription plan
