@@ -89,10 +89,10 @@ def ensure_venv(plugin: ForeignPlugin) -> ForeignVenv:
     for stale in CACHE_ROOT.glob(f"{plugin.name}-*"):
         shutil.rmtree(stale, ignore_errors=True)  # other pins, or an interrupted build
     started = time.monotonic()
+    python = str(folder / "bin" / "python")
     steps = (
         [uv, "venv", "--quiet", "--python", sys.executable, str(folder)],
-        [uv, "pip", "install", "--quiet", "--python", str(folder / "bin" / "python")]
-        + list(plugin.requirements),
+        [uv, "pip", "install", "--quiet", "--python", python, *plugin.requirements],
     )
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     env.setdefault("UV_SYSTEM_CERTS", "true")  # as bin/bootstrap: works behind TLS proxies

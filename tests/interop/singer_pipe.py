@@ -40,9 +40,15 @@ class Messages:
         return {m["stream"] for m in self.parsed if m["type"] == "SCHEMA"}
 
     def last_state(self) -> dict[str, Any]:
+        """The last STATE a tap sent."""
         states = [m["value"] for m in self.parsed if m["type"] == "STATE"]
         assert states, "no STATE message"
         return states[-1]
+
+    def target_state(self) -> dict[str, Any]:
+        """The state a target printed last (targets print the bare state value)."""
+        assert self.parsed, "the target printed no state"
+        return self.parsed[-1]
 
 
 def run(command: list[str], *, stdin: bytes = b"", env: dict[str, str] | None = None, cwd=None):
