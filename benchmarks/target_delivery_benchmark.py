@@ -18,9 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from target_aep.adobe.platform import PlatformClient
 from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.delivery.batch import BatchDelivery
 from target_aep.delivery.streaming import StreamingDelivery
+from target_aep.settings import TargetSettings
 
 from tests.doubles.aep_api import (
     EXAMPLE_DATASET_ID,
@@ -47,8 +49,9 @@ def run(kind: str, records: list[MappedRecord], latency: float, **settings) -> t
         aep.register_dataset(EXAMPLE_DATASET_ID, EXAMPLE_SCHEMA_ID, EXAMPLE_SCHEMA)
         aep.validate_entities = False
         aep.latency = latency
-        config = aep.config(batch_poll_interval_seconds=0.05, **settings)
-        delivery = (StreamingDelivery if kind == "streaming" else BatchDelivery).from_config(config)
+        config = aep.config(destination=kind, batch_poll_interval_seconds=0.05, **settings)
+        client = PlatformClient(TargetSettings.from_config(config))
+        delivery = (StreamingDelivery if kind == "streaming" else BatchDelivery)(client)
         delivery.send(DATASET, records[:10])  # warm up: token, connections
         start = len(aep.requests)
         began = time.perf_counter()

@@ -91,7 +91,7 @@ def charge_schema(record: dict) -> dict:
 
 def in_process(records: list[dict]) -> None:
     schema = charge_schema(records[0])
-    mapper = mapper_for("charges", {}, OPTIONS)
+    mapper = mapper_for("charges", OPTIONS)
     dataset_schema = with_tenant(
         builtin_schema(mapper.schema), "acme", mapper.tenant_schema(schema)
     )

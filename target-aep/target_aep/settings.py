@@ -1,234 +1,517 @@
-"""The target's settings: their schema (shown by `--about`) and the checks run before any record.
+"""The target's settings: one typed object built once from the config, every default in one place.
 
-Every setting of the mapping/files part and of the Adobe delivery part is declared here, with
-the names the delivery code reads (`target_aep.adobe.settings`). `check_settings` fails fast,
-naming the setting, for what the JSON schema cannot say (which settings a destination needs).
+Each setting is declared once, as a field of `TargetSettings`: its type, default, bounds and
+description. The SDK's config schema (`target-aep --about`, the README table, the settings in
+meltano.yml) is generated from these declarations, so what the docs show is what applies.
+
+`TargetSettings.from_config` checks everything that can be checked before the first record and
+reports every problem at once, each naming the setting and the environment variable
+(`TARGET_AEP_<SETTING>`) a Meltano user sets it with. Number settings take what config sources
+deliver: ints and floats, the `Decimal`s the SDK makes of fractions in config files, and the
+strings the SDK reads from environment variables.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 
-from target_aep.delivery import DESTINATIONS
-from target_aep.mapping import MAPPING_NAMES
+from target_aep.errors import SettingError
 
+ENV_PREFIX = "TARGET_AEP_"
+DESTINATIONS = ("files", "streaming", "batch")
+MAPPING_MODES = ("xdm", "compat")
+ON_INVALID_RECORD = ("dead_letter", "fail")
+# The usual scopes of an Experience Platform API credential, as Adobe's own streaming connector
+# requests them (https://github.com/adobe/experience-platform-streaming-connect); copy the exact
+# string the Developer Console shows for the credential when it differs.
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
-ADOBE_CREDENTIALS = ("ims_org_id", "client_id", "client_secret")
+# DCS answers 413 above 1 MB per request
+# (https://experienceleague.adobe.com/docs/experience-platform/ingestion/tutorials/streaming-multiple-messages.html).
+DCS_REQUEST_LIMIT_BYTES = 1_000_000
+# The batch ingestion API's small-file upload takes files up to 256 MB; larger ones need the
+# chunked large-file calls
+# (https://experienceleague.adobe.com/en/docs/experience-platform/ingestion/batch/api-overview).
+BATCH_FILE_LIMIT_BYTES = 256 * 1024 * 1024
+CREDENTIALS = ("ims_org_id", "client_id", "client_secret")
+# What each destination cannot work without: top-level settings, and ids per stream.
+NEEDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "files": ((), ()),
+    "streaming": ((*CREDENTIALS, "inlet_id"), ("dataset_id", "schema_id", "flow_id")),
+    "batch": (CREDENTIALS, ("dataset_id",)),
+}
+
 _TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 _IDENTITY_CODE = re.compile(r"^[A-Za-z0-9_.-]+$")
+# A number written as text (how the SDK reads number settings from environment variables).
+_NUMBER_TEXT = r"^\s*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?\s*$"
+_INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
 
-_STREAM_SETTINGS = th.ObjectType(
-    th.Property("dataset_id", th.StringType, description="AEP dataset id for this stream."),
-    th.Property(
-        "schema_id",
-        th.StringType,
-        description="Schema $id of the dataset (https://ns.adobe.com/<tenant>/schemas/<id>); "
-        "with Adobe credentials, records are validated against it from the Schema Registry.",
-    ),
-    th.Property("flow_id", th.StringType, description="Streaming dataflow id (HTTP API source)."),
-    th.Property(
-        "schema_path",
-        th.StringType,
-        description="Platform-form JSON schema file to validate this stream's records against.",
-    ),
-    th.Property(
-        "mapping",
-        th.StringType,
-        allowed_values=list(MAPPING_NAMES),
-        description="Mapping for this stream: a Stripe table name (charges, refunds, ...), "
-        "'compat' (Adobe's Stripe source layout) or 'generic' (whole record in the tenant area). "
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is read, checked and shown in the config schema."""
+
+    kind: str  # text | secret | url | choice | integer | number | streams
+    description: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _declare(default: Any, spec: Spec) -> Any:
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata={"spec": spec})
+    return field(default=default, repr=spec.kind != "secret", metadata={"spec": spec})
+
+
+def text(default: str | None, description: str) -> Any:
+    """A string setting."""
+    return _declare(default, Spec("text", description))
+
+
+def secret(description: str) -> Any:
+    """A string setting never shown: not in repr, logs or error messages."""
+    return _declare(None, Spec("secret", description))
+
+
+def url(default: str, description: str) -> Any:
+    """An http(s) base URL, kept without its trailing slash."""
+    return _declare(default, Spec("url", description))
+
+
+def choice(default: str, choices: tuple[str, ...], description: str) -> Any:
+    """One of a fixed set of strings."""
+    return _declare(default, Spec("choice", description, choices=choices))
+
+
+def integer(default: int, description: str, *, minimum: int, maximum: int | None = None) -> Any:
+    """A whole number within bounds."""
+    return _declare(default, Spec("integer", description, minimum=minimum, maximum=maximum))
+
+
+def number(
+    default: float | None, description: str, *, minimum: float, maximum: float | None = None
+) -> Any:
+    """A number within bounds (read as a float)."""
+    return _declare(default, Spec("number", description, minimum=minimum, maximum=maximum))
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """`streams.<name>`: where one Singer stream's records go and how they are mapped."""
+
+    dataset_id: str | None = text(None, "AEP dataset id for this stream.")
+    schema_id: str | None = text(
+        None,
+        "Schema $id of the dataset (https://ns.adobe.com/<tenant>/schemas/<id>); with Adobe "
+        "credentials, records are validated against it from the Schema Registry.",
+    )
+    flow_id: str | None = text(None, "Streaming dataflow id (HTTP API source).")
+    schema_path: str | None = text(
+        None, "Platform-form JSON schema file to validate this stream's records against."
+    )
+    mapping: str | None = text(
+        None,
+        "Mapping for this stream: a Stripe table name (charges, refunds, ...), 'compat' "
+        "(Adobe's Stripe source layout) or 'generic' (whole record in the tenant area). "
         "Default: the table named like the stream.",
-    ),
-    additional_properties=False,
-)
+    )
 
-CONFIG_SCHEMA = th.PropertiesList(
-    # --- mapping, validation, files -------------------------------------------------------
-    th.Property(
-        "destination",
-        th.StringType,
-        default="files",
-        allowed_values=list(DESTINATIONS),
-        description="files (JSON Lines on disk), streaming (DCS inlet) or batch (batch ingestion).",
-    ),
-    th.Property(
-        "output_dir", th.StringType, default="output", description="Root folder for files."
-    ),
-    th.Property(
-        "tenant_id",
-        th.StringType,
-        description="AEP tenant id (custom fields live under _<tenant_id>). Read from the "
-        "Schema Registry when Adobe credentials are set and this is not.",
-    ),
-    th.Property(
-        "mapping_mode",
-        th.StringType,
-        default="xdm",
-        allowed_values=["xdm", "compat"],
-        description="xdm: standard XDM fields + tenant area; compat: Adobe's Stripe source layout.",
-    ),
-    th.Property(
-        "identity_namespace",
-        th.StringType,
-        default="StripeCustomerID",
-        description="Identity namespace code holding the Stripe customer id (primary identity).",
-    ),
-    th.Property(
-        "streams",
-        th.ObjectType(additional_properties=_STREAM_SETTINGS),
-        description="Per stream: dataset_id, schema_id, flow_id, schema_path, mapping.",
-    ),
-    th.Property(
-        "dead_letter_path",
-        th.StringType,
-        description="JSON Lines file for records that fail mapping, validation or delivery. "
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """Every setting of the target, typed, with its default (the config schema is made from it)."""
+
+    # --- mapping, validation, files ---------------------------------------------------------
+    destination: str = choice(
+        "files",
+        DESTINATIONS,
+        "files (JSON Lines on disk), streaming (DCS inlet) or batch (batch ingestion).",
+    )
+    output_dir: str = text("output", "Root folder for files.")
+    tenant_id: str | None = text(
+        None,
+        "AEP tenant id (custom fields live under _<tenant_id>). Read from the Schema Registry "
+        "when Adobe credentials are set and this is not.",
+    )
+    mapping_mode: str = choice(
+        "xdm",
+        MAPPING_MODES,
+        "xdm: standard XDM fields + tenant area; compat: Adobe's Stripe source layout.",
+    )
+    identity_namespace: str = text(
+        "StripeCustomerID",
+        "Identity namespace code holding the Stripe customer id (primary identity).",
+    )
+    streams: Mapping[str, StreamSettings] = _declare(
+        {},
+        Spec("streams", "Per stream: dataset_id, schema_id, flow_id, schema_path, mapping."),
+    )
+    dead_letter_path: str | None = text(
+        None,
+        "JSON Lines file for records that fail mapping, validation or delivery. "
         "Default: <output_dir>/dead_letter.jsonl.",
-    ),
-    th.Property(
-        "on_invalid_record",
-        th.StringType,
-        default="dead_letter",
-        allowed_values=["dead_letter", "fail"],
-        description="dead_letter: write invalid records to the dead-letter file and go on; "
+    )
+    on_invalid_record: str = choice(
+        "dead_letter",
+        ON_INVALID_RECORD,
+        "dead_letter: write invalid records to the dead-letter file and go on; "
         "fail: stop the run (state not advanced).",
-    ),
-    th.Property(
-        "file_max_records",
-        th.IntegerType,
-        default=100_000,
-        description="Files destination: rotate a file after this many records.",
-    ),
-    th.Property(
-        "file_max_bytes",
-        th.IntegerType,
-        default=128 * 1024 * 1024,
-        description="Files destination: rotate a file before it exceeds this many bytes.",
-    ),
-    # --- Adobe Experience Platform (streaming and batch destinations) ---------------------
-    th.Property("ims_org_id", th.StringType, description="IMS organisation id (...@AdobeOrg)."),
-    th.Property("client_id", th.StringType, description="OAuth server-to-server client id."),
-    th.Property(
-        "client_secret",
-        th.StringType,
-        secret=True,
-        description="OAuth server-to-server client secret.",
-    ),
-    th.Property("scopes", th.StringType, default=DEFAULT_SCOPES, description="IMS scopes."),
-    th.Property("sandbox_name", th.StringType, default="prod", description="AEP sandbox."),
-    th.Property(
-        "ims_url", th.StringType, default="https://ims-na1.adobelogin.com", description="IMS."
-    ),
-    th.Property(
-        "platform_url",
-        th.StringType,
-        default="https://platform.adobe.io",
-        description="Platform API base URL.",
-    ),
-    th.Property(
-        "dcs_url",
-        th.StringType,
-        default="https://dcs.adobedc.net",
-        description="Streaming collection (DCS) base URL.",
-    ),
-    th.Property("inlet_id", th.StringType, description="Streaming inlet (HTTP API connection)."),
-    th.Property("request_timeout", th.NumberType, description="Seconds per Platform request."),
-    th.Property("max_retries", th.IntegerType, description="Retries of a transient failure."),
-    th.Property("backoff_base_seconds", th.NumberType, description="First backoff wait."),
-    th.Property("backoff_max_seconds", th.NumberType, description="Longest backoff wait."),
-    th.Property(
-        "streaming_max_request_bytes",
-        th.IntegerType,
-        description="Streaming: pack messages up to this request size (under DCS's 1 MB).",
-    ),
-    th.Property(
-        "streaming_concurrency", th.IntegerType, description="Streaming: requests in flight."
-    ),
-    th.Property("batch_max_file_bytes", th.IntegerType, description="Batch: max file size."),
-    th.Property(
-        "batch_poll_interval_seconds", th.NumberType, description="Batch: status poll interval."
-    ),
-    th.Property(
-        "batch_poll_timeout_seconds", th.NumberType, description="Batch: give up polling after."
-    ),
-    th.Property(
-        "batch_partial_ingestion_percent",
-        th.NumberType,
-        description="Batch: tolerated percentage of failed rows (partial batch ingestion).",
-    ),
-).to_dict()
+    )
+    file_max_records: int = integer(
+        100_000, "Files destination: rotate a file after this many records.", minimum=1
+    )
+    file_max_bytes: int = integer(
+        128 * 1024 * 1024,
+        "Files destination: rotate a file before it exceeds this many bytes.",
+        minimum=1024,
+    )
+    batch_size_rows: int = integer(
+        10_000,
+        "Records per drain: a stream's records are delivered (and STATE may follow) every this "
+        "many records, and at the end of the input.",
+        minimum=1,
+    )
+    # --- Adobe Experience Platform (streaming and batch destinations, Schema Registry) --------
+    ims_org_id: str | None = text(None, "IMS organisation id (...@AdobeOrg).")
+    client_id: str | None = text(None, "OAuth server-to-server client id.")
+    client_secret: str | None = secret("OAuth server-to-server client secret.")
+    scopes: str = text(DEFAULT_SCOPES, "IMS scopes.")
+    sandbox_name: str = text("prod", "AEP sandbox.")
+    ims_url: str = url("https://ims-na1.adobelogin.com", "IMS.")
+    platform_url: str = url("https://platform.adobe.io", "Platform API base URL.")
+    dcs_url: str = url("https://dcs.adobedc.net", "Streaming collection (DCS) base URL.")
+    inlet_id: str | None = text(None, "Streaming inlet (HTTP API connection).")
+    request_timeout: float = number(60.0, "Seconds per Platform request.", minimum=0)
+    max_retries: int = integer(5, "Retries of a transient failure.", minimum=0)
+    backoff_base_seconds: float = number(1.0, "First backoff wait.", minimum=0)
+    backoff_max_seconds: float = number(60.0, "Longest backoff wait.", minimum=0)
+    streaming_max_request_bytes: int = integer(
+        900_000,
+        "Streaming: pack messages up to this request size (under DCS's 1 MB).",
+        minimum=1024,
+        maximum=DCS_REQUEST_LIMIT_BYTES,
+    )
+    streaming_concurrency: int = integer(4, "Streaming: requests in flight.", minimum=1)
+    batch_max_file_bytes: int = integer(
+        250 * 1024 * 1024,
+        "Batch: max file size (under the 256 MB of a single upload).",
+        minimum=1,
+        maximum=BATCH_FILE_LIMIT_BYTES,
+    )
+    batch_poll_interval_seconds: float = number(10.0, "Batch: status poll interval.", minimum=0)
+    batch_poll_timeout_seconds: float = number(3600.0, "Batch: give up polling after.", minimum=0)
+    batch_partial_ingestion_percent: float | None = number(
+        None,
+        "Batch: tolerated percentage of failed rows (partial batch ingestion); unset: none.",
+        minimum=0,
+        maximum=100,
+    )
 
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        mapping_names: Collection[str] = (),
+        sdk_schema: Mapping[str, Any] | None = None,
+    ) -> TargetSettings:
+        """Read and check the whole config; raise `SettingError` listing every problem.
 
-def has_adobe_credentials(config: Mapping[str, Any]) -> bool:
-    """True when every IMS credential is set (the registry and Adobe destinations can work)."""
-    return all(config.get(name) for name in ADOBE_CREDENTIALS)
+        `mapping_names` are the values `streams.<name>.mapping` may take (the mapping layer
+        knows them; not checked when empty). `sdk_schema` is the full config schema, whose
+        SDK built-in settings (stream maps, flattening, ...) are checked by their JSON schema.
+        """
+        problems: list[str] = []
+        values = {
+            item.name: _read(item.name, item.metadata["spec"], config.get(item.name), problems)
+            for item in fields(cls)
+            if item.name != "streams"
+        }
+        values["streams"] = _read_streams(config.get("streams"), mapping_names, problems)
+        values = {name: value for name, value in values.items() if value is not None}
+        settings = cls(**values)
+        problems += settings._cross_checks()
+        if sdk_schema is not None:
+            problems += _sdk_setting_problems(config, sdk_schema)
+        if problems:
+            raise SettingError(problems)
+        return settings
 
-
-def dead_letter_path(config: Mapping[str, Any]) -> Path:
-    """Where dead letters go: `dead_letter_path`, else `<output_dir>/dead_letter.jsonl`."""
-    explicit = config.get("dead_letter_path")
-    if explicit:
-        return Path(explicit)
-    return Path(config.get("output_dir") or "output") / "dead_letter.jsonl"
-
-
-def _fail(setting: str, problem: str) -> ConfigValidationError:
-    message = f"setting '{setting}' {problem}"
-    return ConfigValidationError(message, errors=[message])
-
-
-def required_stream_settings(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """Per-stream settings the chosen destination cannot work without."""
-    destination = config.get("destination") or "files"
-    if destination == "streaming":
-        return ("dataset_id", "schema_id")
-    if destination == "batch":
-        return ("dataset_id",)
-    return ()
-
-
-def check_stream_settings(config: Mapping[str, Any], stream: str) -> None:
-    """Fail naming `streams.<stream>.<setting>` when the destination needs it and it is unset."""
-    settings = (config.get("streams") or {}).get(stream) or {}
-    for name in required_stream_settings(config):
-        if not settings.get(name):
-            destination = config.get("destination")
-            raise _fail(f"streams.{stream}.{name}", f"is required with destination {destination}")
-
-
-def check_settings(config: Mapping[str, Any]) -> None:
-    """Everything that can be checked before the first record; raises naming the setting."""
-    destination = config.get("destination") or "files"
-    if destination not in DESTINATIONS:
-        raise _fail("destination", f"must be one of {', '.join(DESTINATIONS)}")
-    if destination in ("streaming", "batch"):
-        needed = ADOBE_CREDENTIALS + (("inlet_id",) if destination == "streaming" else ())
+    def _cross_checks(self) -> list[str]:
+        """What no single setting can say: what the destination needs, where the tenant id
+        comes from."""
+        problems = []
+        needed, _per_stream = NEEDS[self.destination]
         for name in needed:
-            if not config.get(name):
-                raise _fail(name, f"is required with destination {destination}")
-    tenant_id = config.get("tenant_id")
-    if tenant_id and not _TENANT_ID.match(tenant_id):
-        raise _fail("tenant_id", "must be letters, digits and underscores, without the '_' prefix")
-    if not tenant_id and not has_adobe_credentials(config):
-        raise _fail(
-            "tenant_id",
-            "is required (custom fields go under _<tenant_id>) unless Adobe credentials "
-            "(ims_org_id, client_id, client_secret) are set to read it from the Schema Registry",
-        )
-    if not _IDENTITY_CODE.match(config.get("identity_namespace") or "StripeCustomerID"):
-        raise _fail("identity_namespace", "must be an identity namespace code")
-    for name, minimum in (("file_max_records", 1), ("file_max_bytes", 1024)):
-        value = config.get(name)
-        if value is not None and int(value) < minimum:
-            raise _fail(name, f"must be at least {minimum}")
-    for stream, settings in (config.get("streams") or {}).items():
-        settings = settings or {}
-        schema_path = settings.get("schema_path")
-        if schema_path and not Path(schema_path).is_file():
-            raise _fail(f"streams.{stream}.schema_path", f"names no file: {schema_path}")
-        check_stream_settings(config, stream)
+            if not getattr(self, name):
+                problems.append(_problem(name, f"is required with destination {self.destination}"))
+        if self.tenant_id and not _TENANT_ID.match(self.tenant_id):
+            problems.append(
+                _problem(
+                    "tenant_id", "must be letters, digits and underscores, without the '_' prefix"
+                )
+            )
+        if not self.tenant_id and not self.has_adobe_credentials:
+            problems.append(
+                _problem(
+                    "tenant_id",
+                    "is required (custom fields go under _<tenant_id>) unless Adobe credentials "
+                    "(ims_org_id, client_id, client_secret) are set to read it from the Schema "
+                    "Registry",
+                )
+            )
+        if not _IDENTITY_CODE.match(self.identity_namespace):
+            problems.append(_problem("identity_namespace", "must be an identity namespace code"))
+        for name, stream in self.streams.items():
+            problems += self._stream_problems(name, stream)
+        return problems
+
+    def _stream_problems(self, name: str, stream: StreamSettings) -> list[str]:
+        problems = []
+        for id_name in NEEDS[self.destination][1]:
+            if not getattr(stream, id_name):
+                problems.append(
+                    _problem(
+                        f"streams.{name}.{id_name}",
+                        f"is required with destination {self.destination}",
+                    )
+                )
+        if stream.schema_path and not Path(stream.schema_path).is_file():
+            problems.append(
+                _problem(f"streams.{name}.schema_path", f"names no file: {stream.schema_path}")
+            )
+        return problems
+
+    def stream(self, name: str) -> StreamSettings:
+        """`streams.<name>`; for a stream the config does not name (checked when it appears),
+        fails naming each id its destination needs."""
+        configured = self.streams.get(name)
+        if configured is not None:
+            return configured
+        empty = StreamSettings()
+        problems = self._stream_problems(name, empty)
+        if problems:
+            raise SettingError(problems)
+        return empty
+
+    def mapping_for(self, stream: str) -> str | None:
+        """The mapping `stream` uses: `streams.<name>.mapping`, else `compat` under
+        `mapping_mode: compat`, else None (the stream's own table)."""
+        configured = self.streams.get(stream)
+        if configured is not None and configured.mapping:
+            return configured.mapping
+        return "compat" if self.mapping_mode == "compat" else None
+
+    @property
+    def has_adobe_credentials(self) -> bool:
+        """Every IMS credential is set (the Schema Registry and Adobe destinations can work)."""
+        return all(getattr(self, name) for name in CREDENTIALS)
+
+    @property
+    def dead_letter_file(self) -> Path:
+        """Where dead letters go: `dead_letter_path`, else `<output_dir>/dead_letter.jsonl`."""
+        if self.dead_letter_path:
+            return Path(self.dead_letter_path)
+        return Path(self.output_dir) / "dead_letter.jsonl"
+
+    @property
+    def run_summary_file(self) -> Path:
+        """Where the run summary goes: `<output_dir>/run_summary.json`."""
+        return Path(self.output_dir) / "run_summary.json"
+
+    def log_line(self) -> str:
+        """The effective settings, secrets left out, as one line:
+        `settings: name=<JSON value>, ...` (per-stream ones as `streams.<stream>.<name>`)."""
+        pairs: list[tuple[str, Any]] = []
+        for item in fields(self):
+            spec: Spec = item.metadata["spec"]
+            if spec.kind == "secret":
+                continue
+            if item.name == "streams":
+                for stream, ids in sorted(self.streams.items()):
+                    for sub in fields(ids):
+                        pairs.append((f"streams.{stream}.{sub.name}", getattr(ids, sub.name)))
+            elif item.name == "dead_letter_path":
+                pairs.append((item.name, str(self.dead_letter_file)))
+            else:
+                pairs.append((item.name, getattr(self, item.name)))
+        return "settings: " + ", ".join(f"{name}={json.dumps(value)}" for name, value in pairs)
+
+
+def config_schema(mapping_names: Collection[str] = ()) -> dict:
+    """The SDK config schema (`--about`, README, meltano.yml), made from the declarations."""
+    return th.PropertiesList(
+        *(_schema_property(item, mapping_names) for item in fields(TargetSettings))
+    ).to_dict()
+
+
+def _schema_property(item: Any, mapping_names: Collection[str]) -> th.Property:
+    spec: Spec = item.metadata["spec"]
+    if spec.kind != "streams":
+        return _property(item.name, spec, None if item.default is MISSING else item.default)
+    per_stream = th.ObjectType(
+        *(
+            _property(
+                sub.name,
+                sub.metadata["spec"],
+                None,
+                choices=mapping_names if sub.name == "mapping" else (),
+            )
+            for sub in fields(StreamSettings)
+        ),
+        additional_properties=False,
+    )
+    return th.Property(
+        item.name, th.ObjectType(additional_properties=per_stream), description=spec.description
+    )
+
+
+def _property(name: str, spec: Spec, default: Any, *, choices: Collection[str] = ()) -> th.Property:
+    bounds = {
+        key: value
+        for key, value in (("minimum", spec.minimum), ("maximum", spec.maximum))
+        if value is not None
+    }
+    if spec.kind == "integer":
+        kind: Any = th.CustomType({"type": ["integer", "string"], "pattern": _INTEGER_TEXT})
+    elif spec.kind == "number":
+        kind = th.CustomType({"type": ["number", "string"], "pattern": _NUMBER_TEXT})
+    else:
+        kind = th.StringType
+    return th.Property(
+        name,
+        kind,
+        default=default,
+        description=spec.description,
+        secret=spec.kind == "secret",
+        allowed_values=list(tuple(choices) or spec.choices) or None,
+        **bounds,
+    )
+
+
+# --- reading one value ----------------------------------------------------------------------
+
+
+def _problem(setting: str, text: str) -> str:
+    """`setting '<name>' <problem> (environment variable TARGET_AEP_<NAME>)`."""
+    top = setting.split(".")[0]
+    variable = ENV_PREFIX + top.upper()
+    where = variable if top == setting else f"part of {variable}"
+    return f"setting '{setting}' {text} (environment variable {where})"
+
+
+def _read(name: str, spec: Spec, raw: Any, problems: list[str]) -> Any:
+    """One setting's value, or None (its default applies) when unset or invalid."""
+    if raw is None or raw == "":
+        return None
+    if spec.kind in ("integer", "number"):
+        return _read_number(name, spec, raw, problems)
+    if not isinstance(raw, str):
+        shown = "" if spec.kind == "secret" else f", got {raw!r}"
+        problems.append(_problem(name, f"must be a string{shown}"))
+        return None
+    if spec.kind == "url":
+        value = raw.rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            problems.append(_problem(name, f"must be an http(s) URL, got {raw!r}"))
+            return None
+        return value
+    if spec.kind == "choice" and raw not in spec.choices:
+        problems.append(_problem(name, f"must be one of {', '.join(spec.choices)}, got {raw!r}"))
+        return None
+    return raw
+
+
+def _read_number(name: str, spec: Spec, raw: Any, problems: list[str]) -> int | float | None:
+    """An int, float, Decimal or numeric string, within the setting's bounds."""
+    whole = spec.kind == "integer"
+    kind = "a whole number" if whole else "a number"
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
+        problems.append(_problem(name, f"must be {kind}, got {raw!r}"))
+        return None
+    try:
+        value = Decimal(raw.strip() if isinstance(raw, str) else raw)
+    except (InvalidOperation, ValueError):
+        value = Decimal("NaN")
+    if not value.is_finite() or (whole and value != value.to_integral_value()):
+        problems.append(_problem(name, f"must be {kind}, got {raw!r}"))
+        return None
+    low, high = spec.minimum, spec.maximum
+    if (low is not None and value < Decimal(str(low))) or (
+        high is not None and value > Decimal(str(high))
+    ):
+        bounds = f">= {_show(low)}" + (f" and <= {_show(high)}" if high is not None else "")
+        problems.append(_problem(name, f"must be {bounds}, got {raw!r}"))
+        return None
+    return int(value) if whole else float(value)
+
+
+def _show(bound: float | None) -> str:
+    return str(int(bound)) if bound is not None and bound == int(bound) else str(bound)
+
+
+def _read_streams(
+    raw: Any, mapping_names: Collection[str], problems: list[str]
+) -> dict[str, StreamSettings]:
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(_problem("streams", "must be an object keyed by stream name"))
+        return {}
+    known = {item.name: item.metadata["spec"] for item in fields(StreamSettings)}
+    streams: dict[str, StreamSettings] = {}
+    for stream, entry in raw.items():
+        if entry is None:
+            entry = {}
+        if not isinstance(entry, Mapping):
+            problems.append(_problem(f"streams.{stream}", "must be an object"))
+            continue
+        values = {}
+        for key, value in entry.items():
+            setting = f"streams.{stream}.{key}"
+            if key not in known:
+                problems.append(
+                    _problem(setting, f"is not a per-stream setting ({', '.join(known)})")
+                )
+                continue
+            read = _read(setting, known[key], value, problems)
+            if (
+                key == "mapping"
+                and read is not None
+                and mapping_names
+                and read not in mapping_names
+            ):
+                problems.append(
+                    _problem(setting, f"must be one of {', '.join(mapping_names)}, got {read!r}")
+                )
+                continue
+            if read is not None:
+                values[key] = read
+        streams[str(stream)] = StreamSettings(**values)
+    return streams
+
+
+def _sdk_setting_problems(config: Mapping[str, Any], sdk_schema: Mapping[str, Any]) -> list[str]:
+    """The SDK's built-in settings (stream maps, flattening, ...) checked by their JSON schema."""
+    owned = {item.name for item in fields(TargetSettings)}
+    others = {
+        name: schema
+        for name, schema in (sdk_schema.get("properties") or {}).items()
+        if name not in owned
+    }
+    validator = jsonschema.Draft202012Validator({"type": "object", "properties": others})
+    return [
+        _problem(".".join(str(part) for part in error.absolute_path), error.message)
+        for error in validator.iter_errors(dict(config))
+        if error.absolute_path
+    ]

@@ -14,22 +14,21 @@ from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.sinks import BatchSink
 
 from target_aep.delivery.base import Dataset, MappedRecord
+from target_aep.errors import InvalidXdmRecordError
 from target_aep.mapping import mapper_for
 from target_aep.sdk_adapters import SDC_BOOKKEEPING
-from target_aep.settings import check_stream_settings
+from target_aep.settings import TargetSettings
 
 if TYPE_CHECKING:
     from target_aep.target import TargetAep
 
 
-class InvalidXdmRecordError(Exception):
-    """`on_invalid_record: fail` and a record could not be mapped or is invalid XDM."""
-
-
 class AepSink(BatchSink):
     """One Singer stream -> one AEP dataset."""
 
-    MAX_SIZE_DEFAULT = 10_000  # `batch_size_rows` overrides (never shadow `max_size`)
+    MAX_SIZE_DEFAULT = (
+        TargetSettings.batch_size_rows
+    )  # the setting's default (never shadow max_size)
 
     def __init__(
         self,
@@ -39,21 +38,22 @@ class AepSink(BatchSink):
         key_properties: Any,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        check_stream_settings(target.config, stream_name)
+        settings = target.settings.stream(stream_name)
         self.aep = target
-        self.mapper = mapper_for(stream_name, target.config, target.mapping_options)
-        settings = (target.config.get("streams") or {}).get(stream_name) or {}
+        self.mapper = mapper_for(
+            stream_name, target.mapping_options, target.settings.mapping_for(stream_name)
+        )
         self.dataset = Dataset(
             stream=stream_name,
-            dataset_id=settings.get("dataset_id"),
-            schema_id=settings.get("schema_id"),
-            flow_id=settings.get("flow_id"),
+            dataset_id=settings.dataset_id,
+            schema_id=settings.schema_id,
+            flow_id=settings.flow_id,
             is_profile=self.mapper.is_profile,
         )
         self.validator = target.validator_for(stream_name, self.mapper, self.schema)
         self.tally = target.tally_for(stream_name)
         self.tally.destination = target.delivery.describe(self.dataset)
-        self._fail_on_invalid = target.config.get("on_invalid_record") == "fail"
+        self._fail_on_invalid = target.settings.on_invalid_record == "fail"
         # For the lean `_validate_and_parse` below: which top-level fields are date-like (what
         # the SDK would parse), and which are declared (what it warns about when not).
         properties = self.schema.get("properties") or {}

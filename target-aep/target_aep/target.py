@@ -12,25 +12,19 @@ import threading
 import time
 from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from singer_sdk import Target
 from singer_sdk.contrib.msgspec import MsgSpecReader
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 
 from target_aep.deadletter import DeadLetterWriter
-from target_aep.delivery import Delivery, build_delivery
-from target_aep.mapping import Mapper
+from target_aep.delivery import build_delivery
+from target_aep.delivery.base import Delivery
+from target_aep.mapping import MAPPING_NAMES, Mapper
 from target_aep.mapping.converters import MappingOptions
 from target_aep.run_summary import StreamTally, Timing, render_table, write_summary
-from target_aep.settings import (
-    CONFIG_SCHEMA,
-    check_settings,
-    dead_letter_path,
-    has_adobe_credentials,
-)
+from target_aep.settings import StreamSettings, TargetSettings, config_schema
 from target_aep.sink import AepSink
 from target_aep.validation import (
     RecordValidator,
@@ -44,7 +38,7 @@ class TargetAep(Target):
     """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
 
     name = "target-aep"
-    config_jsonschema = CONFIG_SCHEMA
+    config_jsonschema = config_schema(MAPPING_NAMES)
     default_sink_class = AepSink
     # msgspec parses Singer input several times faster than the default json reader (singer.md
     # 1.16); it comes with singer-sdk[msgspec], already a dependency.
@@ -66,57 +60,67 @@ class TargetAep(Target):
     # for the input loop only, restored after.
     GC_THRESHOLDS = (100_000, 10, 10)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        check_settings(self.config)
+    def __init__(
+        self,
+        *,
+        config: dict | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Read the settings once; every problem of them at once (`validate_config` is kept for
+        the SDK's signature: settings are always checked, the target cannot run without)."""
+        # The SDK's own schema check would stop at its first failing kind of problem; the
+        # settings check below lists them all (the SDK's built-in settings included).
+        super().__init__(
+            config=config, parse_env_config=parse_env_config, validate_config=False, **kwargs
+        )
+        self.settings = TargetSettings.from_config(
+            self.config, mapping_names=MAPPING_NAMES, sdk_schema=self.config_jsonschema
+        )
+        self.logger.info("%s", self.settings.log_line())
         self._lock = threading.Lock()
-        self.dead_letters = DeadLetterWriter(dead_letter_path(self.config))
+        self.dead_letters = DeadLetterWriter(self.settings.dead_letter_file)
         self.tallies: dict[str, StreamTally] = {}
         self.first_record_at: float | None = None  # wall clock, set by the first batch's start
-        try:
-            self.delivery: Delivery = build_delivery(self.config)
-        except ValueError as exc:  # the delivery's own setting checks (they name the setting)
-            raise ConfigValidationError(str(exc), errors=[str(exc)]) from exc
+        self.delivery: Delivery = build_delivery(self.settings)
 
     @cached_property
     def schema_registry(self) -> Any:
         """The Schema Registry client, or None without Adobe credentials (imported lazily)."""
-        if not has_adobe_credentials(self.config):
+        if not self.settings.has_adobe_credentials:
             return None
+        from target_aep.adobe.platform import PlatformClient
         from target_aep.adobe.schema_registry import SchemaRegistry
 
-        return SchemaRegistry.from_config(self.config)
+        return SchemaRegistry(PlatformClient(self.settings))
 
     @cached_property
     def tenant_id(self) -> str:
         """`tenant_id`, else the org's tenant id from the Schema Registry (`GET /stats`)."""
-        configured = self.config.get("tenant_id")
-        if configured:
-            return configured
-        return self.schema_registry.tenant_id()  # check_settings guarantees credentials here
+        if self.settings.tenant_id:
+            return self.settings.tenant_id
+        return self.schema_registry.tenant_id()  # the settings check guarantees credentials
 
     @cached_property
     def mapping_options(self) -> MappingOptions:
         """What the converters need from the settings."""
-        return MappingOptions(
-            tenant_id=self.tenant_id,
-            identity_namespace=self.config.get("identity_namespace") or "StripeCustomerID",
-        )
+        return MappingOptions(self.tenant_id, self.settings.identity_namespace)
 
     def validator_for(
         self, stream: str, mapper: Mapper, singer_schema: Mapping[str, Any]
     ) -> RecordValidator:
         """The dataset schema of `stream`: registry, then file, then built-in (+ tenant area)."""
-        settings = (self.config.get("streams") or {}).get(stream) or {}
-        schema_id = settings.get("schema_id")
+        settings = self.settings.streams.get(stream) or StreamSettings()
+        schema_id = settings.schema_id
         with self._lock:
             if schema_id and self.schema_registry is not None:
                 schema = self.schema_registry.resolved_schema(schema_id)
                 return RecordValidator(schema, f"Schema Registry schema {schema_id}")
-            if settings.get("schema_path"):
+            if settings.schema_path:
                 setting = f"streams.{stream}.schema_path"
-                schema = schema_from_file(settings["schema_path"], setting)
-                return RecordValidator(schema, f"{setting} ({settings['schema_path']})")
+                schema = schema_from_file(settings.schema_path, setting)
+                return RecordValidator(schema, f"{setting} ({settings.schema_path})")
             schema = with_tenant(
                 builtin_schema(mapper.schema), self.tenant_id, mapper.tenant_schema(singer_schema)
             )
@@ -153,14 +157,14 @@ class TargetAep(Target):
 
     def report(self) -> None:
         """Log the per-stream summary and write it to `<output_dir>/run_summary.json`."""
-        letters = dead_letter_path(self.config)
+        letters = self.settings.dead_letter_file
         timing = None
         if self.first_record_at is not None:
             timing = Timing(self.first_record_at, time.time())
         self.logger.info("Run summary:")
         for line in render_table(self.tallies, letters, timing.seconds if timing else None):
             self.logger.info("  %s", line)
-        summary = Path(self.config.get("output_dir") or "output") / "run_summary.json"
+        summary = self.settings.run_summary_file
         try:
             write_summary(summary, self.tallies, letters, timing)
         except OSError as exc:  # the data is delivered; a missing report must not fail the run

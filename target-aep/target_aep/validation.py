@@ -24,12 +24,10 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
+from target_aep.errors import SchemaSourceError
+
 _SCHEMA_KEYWORDS_WITH_SUBSCHEMAS = ("items", "additionalItems", "not", "contains")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
-
-
-class SchemaSourceError(ValueError):
-    """A dataset schema could not be read or compiled (the message names the source)."""
 
 
 def close_objects(schema: Any) -> Any:

@@ -33,5 +33,5 @@ def dataset_schema(stream: str, tenant: str, singer_schema: dict) -> dict:
     """What the stream's dataset in Platform enforces: the class and field groups of the
     stream's default mapping plus the tenant field group for its Singer schema."""
     options = MappingOptions(tenant_id=tenant, identity_namespace="StripeCustomerID")
-    mapper = mapper_for(stream, {}, options)
+    mapper = mapper_for(stream, options)
     return with_tenant(builtin_schema(mapper.schema), tenant, mapper.tenant_schema(singer_schema))

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
-from target_aep.mapping import UnmappedStreamError
-from target_aep.settings import check_stream_settings
-from target_aep.sink import InvalidXdmRecordError
+from target_aep.errors import InvalidXdmRecordError, UnmappedStreamError
+from target_aep.settings import TargetSettings
 from target_aep.target import TargetAep
 
 from tests.target.examples import STREAMS, example, singer_schema
@@ -119,9 +118,11 @@ def test_a_value_outside_the_allowed_set_is_rejected_by_the_config_schema(config
 
 
 def test_a_stream_without_the_ids_its_destination_needs_fails_naming_the_setting():
+    credentials = {"ims_org_id": "o@AdobeOrg", "client_id": "c", "client_secret": "s"}
+    batch = TargetSettings.from_config({"destination": "batch", "streams": {}, **credentials})
     with pytest.raises(ConfigValidationError, match=r"streams\.refunds\.dataset_id"):
-        check_stream_settings({"destination": "batch", "streams": {}}, "refunds")
-    check_stream_settings({"destination": "files"}, "refunds")  # files need no ids
+        batch.stream("refunds")
+    TargetSettings.from_config({"tenant_id": "acme"}).stream("refunds")  # files need no ids
 
 
 def test_every_setting_of_both_target_issues_is_declared_and_the_secret_is_marked():

@@ -6,12 +6,12 @@ import json
 from importlib import resources
 
 import pytest
+from target_aep.errors import SchemaSourceError
 from target_aep.mapping import mapper_for
 from target_aep.mapping.converters import MappingOptions
 from target_aep.target import TargetAep
 from target_aep.validation import (
     RecordValidator,
-    SchemaSourceError,
     builtin_schema,
     close_objects,
     with_tenant,
@@ -24,7 +24,7 @@ OPTIONS = MappingOptions(tenant_id="acme")
 
 
 def builtin_validator(stream: str, singer: dict | None = None) -> RecordValidator:
-    mapper = mapper_for(stream, {}, OPTIONS)
+    mapper = mapper_for(stream, OPTIONS)
     tenant = mapper.tenant_schema(singer or singer_schema(stream))
     return RecordValidator(with_tenant(builtin_schema(mapper.schema), "acme", tenant), stream)
 
@@ -51,7 +51,7 @@ def test_close_objects_closes_every_object_with_properties_but_keeps_maps():
 @pytest.mark.parametrize("stream", STREAMS)
 def test_every_mapped_example_is_valid_against_its_builtin_schema(stream):
     validator = builtin_validator(stream)
-    assert validator.errors(mapper_for(stream, {}, OPTIONS).map(example(stream))) == []
+    assert validator.errors(mapper_for(stream, OPTIONS).map(example(stream))) == []
 
 
 def tap_schema(stream: str) -> dict:
@@ -66,7 +66,7 @@ def tap_schema(stream: str) -> dict:
 @pytest.mark.parametrize("stream", STREAMS)
 def test_examples_are_valid_with_the_tenant_area_derived_from_the_taps_schemas(stream):
     validator = builtin_validator(stream, tap_schema(stream))
-    assert validator.errors(mapper_for(stream, {}, OPTIONS).map(example(stream))) == []
+    assert validator.errors(mapper_for(stream, OPTIONS).map(example(stream))) == []
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -75,11 +75,11 @@ def test_stripes_openapi_fixtures_map_to_valid_xdm_too(stream):
     fixtures = json.loads(require(STRIPE_FIXTURES).read_text())["resources"]
     source = fixtures[EXAMPLE_FILES[stream].removesuffix(".json")]
     validator = builtin_validator(stream, tap_schema(stream))
-    assert validator.errors(mapper_for(stream, {}, OPTIONS).map(source)) == []
+    assert validator.errors(mapper_for(stream, OPTIONS).map(source)) == []
 
 
 def test_every_error_of_a_broken_record_is_listed_with_its_path():
-    record = mapper_for("charges", {}, OPTIONS).map(example("charges"))
+    record = mapper_for("charges", OPTIONS).map(example("charges"))
     record["commerce"]["order"]["currencyCode"] = "usd"
     record["commerce"]["order"]["payments"][0]["paymentAmount"] = "10.99"
     record["_acme"]["stripe"]["charge"]["surprise"] = 1
@@ -95,21 +95,21 @@ def test_every_error_of_a_broken_record_is_listed_with_its_path():
 
 def test_an_unknown_tenant_root_or_standard_field_is_rejected():
     validator = builtin_validator("customers")
-    record = mapper_for("customers", {}, OPTIONS).map(example("customers"))
+    record = mapper_for("customers", OPTIONS).map(example("customers"))
     assert validator.errors(record) == []
     assert validator.errors({**record, "_other": {"x": 1}})
     assert validator.errors({**record, "workEmail2": {"address": "a@b.c"}})
 
 
 def test_a_date_time_field_holding_a_bad_string_is_rejected():
-    record = mapper_for("charges", {}, OPTIONS).map(example("charges"))
+    record = mapper_for("charges", OPTIONS).map(example("charges"))
     record["timestamp"] = "2023-03-17 22:02:19"
     errors = builtin_validator("charges").errors(record)
     assert [error.path for error in errors] == ["/timestamp"]
 
 
 def test_validation_never_inserts_schema_defaults_into_the_record():
-    record = mapper_for("charges", {}, OPTIONS).map(example("charges"))
+    record = mapper_for("charges", OPTIONS).map(example("charges"))
     assert builtin_validator("charges").errors(record) == []
     assert "producedBy" not in record  # the class's default "self" must not be added
 
@@ -148,7 +148,7 @@ def test_a_schema_path_file_is_the_dataset_schema(tmp_path):
     target = _target(
         tmp_path, tenant_id="acme", streams={"charges": {"schema_path": str(schema_file)}}
     )
-    mapper = mapper_for("charges", {}, OPTIONS)
+    mapper = mapper_for("charges", OPTIONS)
     validator = target.validator_for("charges", mapper, singer_schema("charges"))
     assert "schema_path" in validator.source
     errors = validator.errors(mapper.map(example("charges")))
@@ -166,7 +166,7 @@ def test_with_credentials_and_schema_id_the_registry_schema_is_used_and_gives_th
     registry = _Registry({"type": "object", "properties": {"_id": {"type": "string"}}})
     target.__dict__["schema_registry"] = registry  # the lazily built client, replaced
     assert target.tenant_id == "fromregistry"
-    mapper = mapper_for("charges", target.config, target.mapping_options)
+    mapper = mapper_for("charges", target.mapping_options)
     validator = target.validator_for("charges", mapper, singer_schema("charges"))
     assert registry.asked == ["https://ns.adobe.com/acme/schemas/abc"]
     assert validator.errors({"_id": "x"}) == []

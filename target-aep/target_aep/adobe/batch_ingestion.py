@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from target_aep.adobe.platform import PlatformClient, expect
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 IMPORT_PATH = "/data/foundation/import"
 

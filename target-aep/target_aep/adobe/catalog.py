@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from target_aep.adobe.platform import PlatformClient, expect
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 LOGGER = logging.getLogger(__name__)
 

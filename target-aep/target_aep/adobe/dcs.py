@@ -9,10 +9,11 @@ fixtures) plus a message, so both spellings are read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from target_aep.json_encoding import to_json
 
 XED_CONTENT_TYPE = "application/vnd.adobe.xed-full+json;version=1"
 SOURCE_NAME = "target-aep"
@@ -20,13 +21,19 @@ BATCH_PREFIX = b'{"messages":['
 BATCH_SUFFIX = b"]}"
 BATCH_OVERHEAD = len(BATCH_PREFIX) + len(BATCH_SUFFIX)
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-
 
 class Envelope:
     """Wraps XDM entities of one dataset in the documented full XDM envelope (header + body)."""
 
-    def __init__(self, *, ims_org_id: str, dataset_id: str, schema_id: str, flow_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        ims_org_id: str | None,
+        dataset_id: str | None,
+        schema_id: str | None,
+        flow_id: str | None,
+    ) -> None:
+        """The ids come from the settings, which require them all for streaming."""
         schema_ref = {"id": schema_id, "contentType": XED_CONTENT_TYPE}
         header = {
             "schemaRef": schema_ref,
@@ -36,16 +43,16 @@ class Envelope:
             "source": {"name": SOURCE_NAME},
         }
         self._prefix = (
-            '{"header":'
-            + _encode(header)
-            + ',"body":{"xdmMeta":'
-            + _encode({"schemaRef": schema_ref})
-            + ',"xdmEntity":'
-        ).encode()
+            b'{"header":'
+            + to_json(header)
+            + b',"body":{"xdmMeta":'
+            + to_json({"schemaRef": schema_ref})
+            + b',"xdmEntity":'
+        )
 
     def message(self, xdm: Mapping[str, Any]) -> bytes:
         """One message as JSON bytes (raises TypeError/ValueError for non-JSON values)."""
-        return self._prefix + _encode(xdm).encode() + b"}}"
+        return self._prefix + to_json(xdm) + b"}}"
 
 
 def batch_body(messages: Sequence[bytes]) -> bytes:

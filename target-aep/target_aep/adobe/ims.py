@@ -16,7 +16,7 @@ from collections.abc import Callable
 import requests
 
 from target_aep.adobe.backoff import Backoff, retry_after_seconds
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 LOGGER = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from requests.adapters import HTTPAdapter
 
 from target_aep.adobe.backoff import Backoff, retry_after_seconds
 from target_aep.adobe.ims import ImsTokenProvider
-from target_aep.adobe.settings import AdobeSettings
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
+from target_aep.settings import TargetSettings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ LOGGER = logging.getLogger(__name__)
 class PlatformClient:
     """Authenticated, retrying requests to Adobe Experience Platform."""
 
-    def __init__(self, settings: AdobeSettings, *, backoff: Backoff | None = None) -> None:
+    def __init__(self, settings: TargetSettings, *, backoff: Backoff | None = None) -> None:
+        """`settings` carry the credentials (required by the settings check wherever a client
+        is built), the endpoints and the retry and timeout tuning."""
         self.settings = settings
         self.backoff = backoff or Backoff(
             max_retries=settings.max_retries,
@@ -41,19 +43,12 @@ class PlatformClient:
         self.tokens = ImsTokenProvider(
             self._session,
             ims_url=settings.ims_url,
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
+            client_id=settings.client_id or "",
+            client_secret=settings.client_secret or "",
             scopes=settings.scopes,
             backoff=self.backoff,
             timeout=settings.request_timeout,
         )
-
-    @classmethod
-    def from_config(
-        cls, config: Mapping[str, Any], *, needs: tuple[str, ...] = ()
-    ) -> PlatformClient:
-        """Build the client from the target's config (fails naming any missing setting)."""
-        return cls(AdobeSettings.from_config(config, needs=needs))
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -8,12 +8,10 @@ change while we load, and the registry is a rate-limited management API.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote
 
 from target_aep.adobe.platform import PlatformClient, expect
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 RESOLVED_SCHEMA_ACCEPT = "application/vnd.adobe.xed-full+json;version=1"
 REGISTRY_PATH = "/data/foundation/schemaregistry"
@@ -28,11 +26,6 @@ class SchemaRegistry:
         self._schemas: dict[str, dict] = {}
         self._tenant_id: str | None = None
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SchemaRegistry:
-        """Build from the target's config (credentials and `platform_url`)."""
-        return cls(PlatformClient.from_config(config))
 
     def resolved_schema(self, schema_id: str) -> dict:
         """The schema `$id` fully resolved (`xed-full`), fetched once per run."""

@@ -7,37 +7,26 @@ its tests run) without anything Adobe-specific being importable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRecord, Rejection
-
-DESTINATIONS = ("files", "streaming", "batch")
-
-__all__ = [
-    "DESTINATIONS",
-    "Dataset",
-    "Delivery",
-    "DeliveryError",
-    "MappedRecord",
-    "Rejection",
-    "build_delivery",
-]
+from target_aep.delivery.base import Delivery
+from target_aep.settings import TargetSettings
 
 
-def build_delivery(config: Mapping[str, Any]) -> Delivery:
-    """The destination named by `destination` (files | streaming | batch), built from config."""
-    destination = config.get("destination") or "files"
-    if destination == "files":
+def build_delivery(settings: TargetSettings) -> Delivery:
+    """The destination named by `destination` (files | streaming | batch)."""
+    if settings.destination == "files":
         from target_aep.delivery.files import FilesDelivery
 
-        return FilesDelivery.from_config(config)
-    if destination == "streaming":
+        return FilesDelivery(
+            settings.output_dir,
+            max_records_per_file=settings.file_max_records,
+            max_bytes_per_file=settings.file_max_bytes,
+        )
+    from target_aep.adobe.platform import PlatformClient
+
+    if settings.destination == "streaming":
         from target_aep.delivery.streaming import StreamingDelivery
 
-        return StreamingDelivery.from_config(config)
-    if destination == "batch":
-        from target_aep.delivery.batch import BatchDelivery
+        return StreamingDelivery(PlatformClient(settings))
+    from target_aep.delivery.batch import BatchDelivery
 
-        return BatchDelivery.from_config(config)
-    raise ValueError(f"destination: {destination!r} is not one of {', '.join(DESTINATIONS)}")
+    return BatchDelivery(PlatformClient(settings))

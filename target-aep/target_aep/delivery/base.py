@@ -3,7 +3,7 @@
 The sink hands a destination the valid, mapped records of one dataset per drain. `send` returns
 only when every record is durably placed (file renamed, message accepted, batch succeeded) or
 rejected by the destination; the sink dead-letters the rejections and only then lets STATE move.
-A fatal failure raises `DeliveryError`, so the run stops without advancing state.
+A fatal failure raises `errors.DeliveryError`, so the run stops without advancing state.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ class Rejection:
     reasons: Sequence[dict] = field(default_factory=tuple)  # e.g. {"path": ..., "message": ...}
 
 
-class DeliveryError(Exception):
-    """A failure that must stop the run without advancing state (message carries no secret)."""
+def rejection(record: MappedRecord, message: str, *, status: int = 0) -> Rejection:
+    """A record refused before it reached Platform (too large, not JSON), in the dead-letter
+    form of Adobe's own refusals."""
+    return Rejection(record, ({"path": "", "message": message, "status": status, "code": ""},))
 
 
 class Delivery(abc.ABC):

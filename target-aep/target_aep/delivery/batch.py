@@ -15,22 +15,19 @@ ranges at best, per file), and the rows themselves are only downloadable later f
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from target_aep.adobe.batch_ingestion import BatchIngestion
-from target_aep.adobe.catalog import BatchResult, CatalogBatches, describe_errors
+from target_aep.adobe.catalog import CatalogBatches, describe_errors
 from target_aep.adobe.platform import PlatformClient
-from target_aep.adobe.settings import AdobeSettings, SettingError, require_stream_setting
-from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRecord, Rejection
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
+from target_aep.errors import DeliveryError
+from target_aep.json_encoding import to_json_line
 
 LOGGER = logging.getLogger(__name__)
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 class BatchDelivery(Delivery):
@@ -41,15 +38,6 @@ class BatchDelivery(Delivery):
         self._ingestion = BatchIngestion(client)
         self._catalog = catalog or CatalogBatches(client)
         self._max_file_bytes = client.settings.batch_max_file_bytes
-        self.last_result: BatchResult | None = None
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> BatchDelivery:
-        """Build from the target's config; fails naming the first missing setting."""
-        settings = AdobeSettings.from_config(config)
-        for stream, ids in settings.streams.items():
-            require_stream_setting(stream, "dataset_id", ids.dataset_id)
-        return cls(PlatformClient(settings))
 
     def describe(self, dataset: Dataset) -> str:
         """The dataset the batches load."""
@@ -62,10 +50,7 @@ class BatchDelivery(Delivery):
         """Ingest `records` as one batch; return once Platform has finished processing it."""
         if not records:
             return []
-        try:
-            dataset_id = require_stream_setting(dataset.stream, "dataset_id", dataset.dataset_id)
-        except SettingError as error:
-            raise DeliveryError(str(error)) from None
+        dataset_id = dataset.dataset_id or ""  # required for batch by the settings check
         batch_id = self._ingestion.create(
             dataset_id,
             partial_ingestion_percent=self._client.settings.batch_partial_ingestion_percent,
@@ -84,7 +69,6 @@ class BatchDelivery(Delivery):
             self._abort(batch_id)
             return rejections
         result = self._catalog.wait_until_done(batch_id)
-        self.last_result = result
         if not result.succeeded:
             raise DeliveryError(
                 f"batch {batch_id} for dataset {dataset_id} ended '{result.status}': "
@@ -123,13 +107,13 @@ class BatchDelivery(Delivery):
             try:
                 for record in records:
                     try:
-                        line = _encode(record.xdm).encode() + b"\n"
+                        line = to_json_line(record.xdm)
                     except (TypeError, ValueError) as error:
-                        rejections.append(_reject(record, f"record is not valid JSON: {error}"))
+                        rejections.append(rejection(record, f"record is not valid JSON: {error}"))
                         continue
                     if len(line) > self._max_file_bytes:
                         rejections.append(
-                            _reject(
+                            rejection(
                                 record, f"record is {len(line)} bytes, over batch_max_file_bytes"
                             )
                         )
@@ -159,7 +143,3 @@ class BatchDelivery(Delivery):
 
 def _file_name(index: int) -> str:
     return f"part-{index:05d}.json"
-
-
-def _reject(record: MappedRecord, message: str) -> Rejection:
-    return Rejection(record, ({"path": "", "message": message, "status": 0, "code": ""},))

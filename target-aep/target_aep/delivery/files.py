@@ -1,9 +1,10 @@
 """`destination: files`: AEP batch-ingestion-ready JSON Lines on disk, no credentials needed.
 
 Layout under `output_dir`: one folder per dataset (its `dataset_id`, else the stream name)
-holding `part-<run>-<seq>.json` files (one XDM record per line: AEP's `inputFormat.format: json`
-with `isMultiLineJson: false`, aep.md 3) and `manifest.json` listing every file with its record
-count. Files are rotated by record count and size (AEP's simple upload takes files <= 256 MB).
+holding `part-<run>-<seq>.json` files (one XDM record per line: what batch ingestion reads as
+`inputFormat.format: json` with `isMultiLineJson: false`) and `manifest.json` listing every file
+with its record count. Files are rotated by record count and size (a single batch-ingestion upload
+takes files up to 256 MB: https://experienceleague.adobe.com/en/docs/experience-platform/ingestion/batch/api-overview).
 
 Durability, which is what lets STATE move: a file is written under a temporary dot-name in the
 same folder, fsynced, then renamed; the folder is fsynced; the manifest is replaced the same
@@ -19,30 +20,20 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-import msgspec
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
+from target_aep.errors import DeliveryError
+from target_aep.json_encoding import to_json_line
+from target_aep.settings import TargetSettings
 
-from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRecord, Rejection
-
-DEFAULT_MAX_RECORDS_PER_FILE = 100_000
-DEFAULT_MAX_BYTES_PER_FILE = 128 * 1024 * 1024
 MANIFEST_NAME = "manifest.json"
 # Lines are 1-6 KB: a 1 MiB buffer makes one write(2) per ~300 records instead of one per 1-3.
 WRITE_BUFFER_BYTES = 1 << 20
 _TEMP_PREFIX = ".tmp-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-_LINE_ENCODER = msgspec.json.Encoder(decimal_format="number")
-
-
-def encode_line(xdm: dict) -> bytes:
-    """One XDM record as one line of compact UTF-8 JSON (msgspec: ~5x json.dumps)."""
-    return _LINE_ENCODER.encode(xdm) + b"\n"
 
 
 def fsync_directory(folder: Path) -> None:
@@ -78,15 +69,14 @@ class FileEntry:
 def write_rotated_files(
     folder: Path,
     lines: Iterable[bytes],
-    name_for: Any,
+    name_for: Callable[[], str],
     *,
     max_records: int,
     max_bytes: int,
 ) -> list[FileEntry]:
     """Write encoded lines into atomically published files of bounded records and bytes.
 
-    `name_for()` gives the next file name. Reusable by any destination that needs AEP-ready
-    files (the batch destination uploads the same files).
+    `name_for()` gives the next file name.
     """
     entries: list[FileEntry] = []
     handle = None
@@ -179,9 +169,10 @@ class FilesDelivery(Delivery):
         self,
         output_dir: str | Path,
         *,
-        max_records_per_file: int = DEFAULT_MAX_RECORDS_PER_FILE,
-        max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
+        max_records_per_file: int = TargetSettings.file_max_records,
+        max_bytes_per_file: int = TargetSettings.file_max_bytes,
     ) -> None:
+        """Files under `output_dir`, rotated at the limits (defaults: the settings' defaults)."""
         self.output_dir = Path(output_dir)
         self.max_records = max_records_per_file
         self.max_bytes = max_bytes_per_file
@@ -190,17 +181,6 @@ class FilesDelivery(Delivery):
         self.run_id = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
         self._folders: dict[str, _DatasetFolder] = {}
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_config(cls, config: Any) -> FilesDelivery:
-        """Build from target settings (`output_dir`, `file_max_records`, `file_max_bytes`)."""
-        return cls(
-            config.get("output_dir") or "output",
-            max_records_per_file=int(
-                config.get("file_max_records") or DEFAULT_MAX_RECORDS_PER_FILE
-            ),
-            max_bytes_per_file=int(config.get("file_max_bytes") or DEFAULT_MAX_BYTES_PER_FILE),
-        )
 
     def folder_for(self, dataset: Dataset) -> Path:
         """The dataset's folder: its dataset id, else its stream name (made path-safe)."""
@@ -227,11 +207,12 @@ class FilesDelivery(Delivery):
         if not records:
             return []
         state = self._dataset_folder(dataset)
+        rejections: list[Rejection] = []
         with state.lock:
             try:
                 entries = write_rotated_files(
                     state.folder,
-                    (encode_line(record.xdm) for record in records),
+                    _lines(records, rejections),
                     state.next_name,
                     max_records=self.max_records,
                     max_bytes=self.max_bytes,
@@ -239,4 +220,13 @@ class FilesDelivery(Delivery):
                 state.record_files(entries)
             except OSError as exc:
                 raise DeliveryError(f"cannot write files under {state.folder}: {exc}") from exc
-        return []
+        return rejections
+
+
+def _lines(records: Sequence[MappedRecord], rejections: list[Rejection]) -> Iterator[bytes]:
+    """Each record as a JSON line; one that is not valid JSON is rejected, not written."""
+    for record in records:
+        try:
+            yield to_json_line(record.xdm)
+        except (TypeError, ValueError) as error:
+            rejections.append(rejection(record, f"record is not valid JSON: {error}"))

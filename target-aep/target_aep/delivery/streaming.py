@@ -17,10 +17,9 @@ harmless for ExperienceEvents because part 1 derives `_id` deterministically.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
 
 from target_aep.adobe.dcs import (
     BATCH_OVERHEAD,
@@ -30,13 +29,9 @@ from target_aep.adobe.dcs import (
     read_multi_status,
 )
 from target_aep.adobe.platform import PlatformClient, describe_error
-from target_aep.adobe.settings import (
-    DCS_REQUEST_LIMIT_BYTES,
-    AdobeSettings,
-    SettingError,
-    require_stream_setting,
-)
-from target_aep.delivery.base import Dataset, Delivery, DeliveryError, MappedRecord, Rejection
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
+from target_aep.errors import DeliveryError
+from target_aep.settings import DCS_REQUEST_LIMIT_BYTES
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,22 +45,14 @@ class _Pending:
 class StreamingDelivery(Delivery):
     """Delivers mapped records through an HTTP API streaming inlet (DCS)."""
 
-    def __init__(self, client: PlatformClient, *, inlet_id: str) -> None:
+    def __init__(self, client: PlatformClient) -> None:
+        """The inlet, DCS URL and packing come from the client's settings."""
         settings = client.settings
         self._client = client
-        self.inlet_id = inlet_id
-        self._url = f"{settings.dcs_url}/collection/batch/{inlet_id}"
+        self.inlet_id = settings.inlet_id
+        self._url = f"{settings.dcs_url}/collection/batch/{settings.inlet_id}"
         self._max_bytes = settings.streaming_max_request_bytes
         self._concurrency = settings.streaming_concurrency
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> StreamingDelivery:
-        """Build from the target's config; fails naming the first missing setting."""
-        settings = AdobeSettings.from_config(config, needs=("inlet_id",))
-        for stream, ids in settings.streams.items():
-            for name in ("dataset_id", "schema_id", "flow_id"):
-                require_stream_setting(stream, name, getattr(ids, name))
-        return cls(PlatformClient(settings), inlet_id=settings.inlet_id or "")
 
     def describe(self, dataset: Dataset) -> str:
         """The dataset and the streaming inlet carrying its records."""
@@ -96,15 +83,12 @@ class StreamingDelivery(Delivery):
         return rejections
 
     def _envelope(self, dataset: Dataset) -> Envelope:
-        try:
-            return Envelope(
-                ims_org_id=self._client.settings.ims_org_id,
-                dataset_id=require_stream_setting(dataset.stream, "dataset_id", dataset.dataset_id),
-                schema_id=require_stream_setting(dataset.stream, "schema_id", dataset.schema_id),
-                flow_id=require_stream_setting(dataset.stream, "flow_id", dataset.flow_id),
-            )
-        except SettingError as error:
-            raise DeliveryError(str(error)) from None
+        return Envelope(
+            ims_org_id=self._client.settings.ims_org_id,
+            dataset_id=dataset.dataset_id,
+            schema_id=dataset.schema_id,
+            flow_id=dataset.flow_id,
+        )
 
     def _pack(
         self, envelope: Envelope, records: Sequence[MappedRecord], rejections: list[Rejection]
@@ -116,12 +100,14 @@ class StreamingDelivery(Delivery):
             try:
                 message = envelope.message(record.xdm)
             except (TypeError, ValueError) as error:
-                rejections.append(_reject(record, 0, f"record is not valid JSON: {error}"))
+                rejections.append(rejection(record, f"record is not valid JSON: {error}"))
                 continue
             if len(message) + BATCH_OVERHEAD > DCS_REQUEST_LIMIT_BYTES:
                 rejections.append(
-                    _reject(
-                        record, 413, f"message is {len(message)} bytes; DCS accepts at most 1 MB"
+                    rejection(
+                        record,
+                        f"message is {len(message)} bytes; DCS accepts at most 1 MB",
+                        status=413,
                     )
                 )
                 continue
@@ -228,7 +214,3 @@ class StreamingDelivery(Delivery):
             + ("; check inlet_id and dcs_url" if status == 404 else "")
             + ("; check the credential's permissions and sandbox" if status == 403 else "")
         )
-
-
-def _reject(record: MappedRecord, status: int, message: str) -> Rejection:
-    return Rejection(record, ({"path": "", "message": message, "status": status, "code": ""},))

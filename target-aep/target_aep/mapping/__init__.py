@@ -1,8 +1,8 @@
 """Stripe records -> XDM records: which mapping a stream uses, and the mappings themselves.
 
-`mapper_for` is the one place that decides: `streams.<name>.mapping` in config (a table name,
-`compat` or `generic`) wins; otherwise `mapping_mode: compat` uses Adobe's source layout;
-otherwise the stream's own table. A stream with none of these is an error naming it.
+`mapper_for` builds the mapping a stream uses: a table name, `compat` or `generic` (which one
+the settings say: `TargetSettings.mapping_for`), else the stream's own table. A stream with
+none of these is an error naming it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from target_aep.errors import UnmappedStreamError
 from target_aep.mapping.converters import MappingOptions
 from target_aep.mapping.engine import Table, TableMapper
 from target_aep.mapping.tables import TABLES
@@ -32,16 +33,9 @@ class Mapper(Protocol):
         """The Platform-form schema of the tenant area this mapping writes."""
 
 
-class UnmappedStreamError(ValueError):
-    """A stream has no mapping: the message names it and says how to map it."""
-
-
-def mapper_for(stream: str, config: Mapping[str, Any], options: MappingOptions) -> Mapper:
-    """The mapper for `stream` under `config` (see the module docstring for the order)."""
-    stream_settings = (config.get("streams") or {}).get(stream) or {}
-    name = stream_settings.get("mapping")
-    if name is None:
-        name = "compat" if config.get("mapping_mode") == "compat" else stream
+def mapper_for(stream: str, options: MappingOptions, mapping: str | None = None) -> Mapper:
+    """The mapper for `stream`: the mapping named `mapping`, else the stream's own table."""
+    name = mapping or stream
     if name == "compat":
         return CompatMapper(stream, options.tenant_id)
     if name == "generic":

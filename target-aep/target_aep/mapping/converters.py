@@ -14,6 +14,7 @@ from typing import Any
 from target_aep.mapping.money import currency_code, decimal_minor_to_major, minor_to_major
 from target_aep.mapping.timestamps import to_rfc3339
 from target_aep.sdk_adapters import SDC_DELETED_AT
+from target_aep.settings import TargetSettings
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class MappingOptions:
     """Settings that change what the converters produce."""
 
     tenant_id: str
-    identity_namespace: str = "StripeCustomerID"
+    identity_namespace: str = TargetSettings.identity_namespace  # the setting's default
 
 
 Converter = Callable[[Any, Mapping[str, Any], MappingOptions], Any]

@@ -6,7 +6,7 @@ import pytest
 import requests
 from target_aep.adobe.backoff import Backoff
 from target_aep.adobe.ims import ImsTokenProvider
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 from tests.doubles.aep_api import aep_double
 

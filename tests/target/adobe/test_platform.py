@@ -8,8 +8,8 @@ import random
 import pytest
 from target_aep.adobe.backoff import Backoff
 from target_aep.adobe.platform import PlatformClient
-from target_aep.adobe.settings import AdobeSettings, SettingError
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError, SettingError
+from target_aep.settings import TargetSettings
 
 from tests.doubles.aep_api import aep_double
 
@@ -23,7 +23,7 @@ def aep():
 
 
 def client(aep, **overrides) -> PlatformClient:
-    return PlatformClient.from_config(aep.config(**overrides))
+    return PlatformClient(TargetSettings.from_config(aep.config(**overrides)))
 
 
 def get_stats(platform: PlatformClient, aep):
@@ -112,10 +112,10 @@ def test_secrets_and_tokens_never_reach_logs_or_error_messages(aep, caplog):
 
 @pytest.mark.parametrize("setting", ["ims_org_id", "client_id", "client_secret"])
 def test_missing_credentials_fail_naming_the_setting(aep, setting):
-    config = aep.config()
+    config = aep.config(destination="batch")  # a destination that needs a Platform client
     del config[setting]
     with pytest.raises(SettingError, match=f"'{setting}' is required"):
-        PlatformClient.from_config(config)
+        PlatformClient(TargetSettings.from_config(config))
 
 
 @pytest.mark.parametrize(
@@ -131,11 +131,11 @@ def test_missing_credentials_fail_naming_the_setting(aep, setting):
 )
 def test_invalid_settings_fail_naming_the_setting(aep, setting, value, message):
     with pytest.raises(SettingError, match=message):
-        AdobeSettings.from_config(aep.config(**{setting: value}))
+        TargetSettings.from_config(aep.config(**{setting: value}))
 
 
 def test_defaults_follow_adobes_documented_endpoints():
-    settings = AdobeSettings.from_config(
+    settings = TargetSettings.from_config(
         {"ims_org_id": "O@AdobeOrg", "client_id": "c", "client_secret": "s"}
     )
     assert settings.ims_url == "https://ims-na1.adobelogin.com"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from target_aep.adobe.platform import PlatformClient
 from target_aep.adobe.schema_registry import SchemaRegistry
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
+from target_aep.settings import TargetSettings
 
 from tests.doubles.aep_api import EXAMPLE_SCHEMA, EXAMPLE_SCHEMA_ID, aep_double
 
@@ -15,8 +17,12 @@ def aep():
         yield double
 
 
+def registry_of(aep) -> SchemaRegistry:
+    return SchemaRegistry(PlatformClient(TargetSettings.from_config(aep.config())))
+
+
 def test_resolved_schema_is_fetched_once_per_run_with_the_xed_full_accept_header(aep):
-    registry = SchemaRegistry.from_config(aep.config())
+    registry = registry_of(aep)
     first = registry.resolved_schema(EXAMPLE_SCHEMA_ID)
     second = registry.resolved_schema(EXAMPLE_SCHEMA_ID)
     assert first is second
@@ -26,14 +32,14 @@ def test_resolved_schema_is_fetched_once_per_run_with_the_xed_full_accept_header
 
 
 def test_unknown_schema_fails_naming_the_schema_and_the_sandbox(aep):
-    registry = SchemaRegistry.from_config(aep.config())
+    registry = registry_of(aep)
     missing = "https://ns.adobe.com/acme/schemas/doesnotexist"
     with pytest.raises(DeliveryError, match=r"doesnotexist was not found in sandbox 'prod'"):
         registry.resolved_schema(missing)
 
 
 def test_tenant_id_is_read_from_stats_once(aep):
-    registry = SchemaRegistry.from_config(aep.config())
+    registry = registry_of(aep)
     assert registry.tenant_id() == "acme"
     assert registry.tenant_id() == "acme"
     assert aep.count("GET", "/data/foundation/schemaregistry/stats") == 1

@@ -6,9 +6,11 @@ import json
 import logging
 
 import pytest
-from target_aep.adobe.settings import SettingError
-from target_aep.delivery.base import Dataset, DeliveryError, MappedRecord
+from target_aep.adobe.platform import PlatformClient
+from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.delivery.batch import BatchDelivery
+from target_aep.errors import DeliveryError, SettingError
+from target_aep.settings import TargetSettings
 
 from tests.doubles.aep_api import (
     EXAMPLE_DATASET_ID,
@@ -32,8 +34,12 @@ def records(count: int, *, note: str = "") -> list[MappedRecord]:
     return [MappedRecord("charges", f"ch_{n}", example_event(n, note=note)) for n in range(count)]
 
 
+def settings(aep, **overrides) -> TargetSettings:
+    return TargetSettings.from_config(aep.config(destination="batch", **overrides))
+
+
 def batch_delivery(aep, **overrides) -> BatchDelivery:
-    return BatchDelivery.from_config(aep.config(**overrides))
+    return BatchDelivery(PlatformClient(settings(aep, **overrides)))
 
 
 def only_batch(aep):
@@ -49,7 +55,6 @@ def test_a_successful_batch_ingests_every_record_exactly_once(aep):
     assert aep.count("POST", IMPORT, status=201) == 1
     assert aep.count("PUT", IMPORT) == 1
     assert aep.count("GET", CATALOG) == 2  # processing, then success
-    assert delivery.last_result.status == "success"
     assert only_batch(aep).status == "success"
 
 
@@ -87,8 +92,7 @@ def test_success_with_failed_records_is_reported_with_its_counts(aep, caplog):
         rejections = delivery.send(CHARGES, [*records(3), broken])
     # Platform does not name the failed records per record: nothing to dead-letter here
     assert rejections == []
-    assert delivery.last_result.failed_record_count == 1
-    assert "dropped 1 of 4 records" in caplog.text
+    assert "dropped 1 of 4 records" in caplog.text  # Catalog's failedRecordCount, reported
     assert f"/data/foundation/export/batches/{only_batch(aep).batch_id}/failed" in caplog.text
     assert len(aep.batch_rows[EXAMPLE_DATASET_ID]) == 3
 
@@ -129,8 +133,10 @@ def test_no_records_means_no_batch(aep):
 
 
 def test_a_dataset_without_dataset_id_fails_naming_the_setting(aep):
-    with pytest.raises(DeliveryError, match=r"'streams\.charges\.dataset_id' is required"):
-        batch_delivery(aep).send(Dataset("charges"), records(1))
+    # A stream the config does not name is checked when its SCHEMA arrives, before any record.
+    with pytest.raises(SettingError, match=r"'streams\.charges\.dataset_id' is required"):
+        settings(aep).stream("charges")
+    assert aep.requests == []
 
 
 @pytest.mark.parametrize(

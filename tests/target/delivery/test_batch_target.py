@@ -4,7 +4,7 @@ STATE only after Catalog reports the batch succeeded."""
 from __future__ import annotations
 
 import pytest
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 from tests.doubles.aep_api import aep_double
 from tests.target.examples import example, singer_schema

@@ -7,8 +7,9 @@ import os
 import threading
 
 import pytest
-from target_aep.delivery.base import Dataset, DeliveryError, MappedRecord
+from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.delivery.files import MANIFEST_NAME, FilesDelivery
+from target_aep.errors import DeliveryError
 
 
 def records(count: int, stream: str = "charges", start: int = 0) -> list[MappedRecord]:

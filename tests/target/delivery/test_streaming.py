@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from target_aep.adobe.settings import SettingError
-from target_aep.delivery.base import Dataset, DeliveryError, MappedRecord
+from target_aep.adobe.platform import PlatformClient
+from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.delivery.streaming import StreamingDelivery
+from target_aep.errors import DeliveryError, SettingError
+from target_aep.settings import TargetSettings
 
 from tests.doubles.aep_api import (
     EXAMPLE_DATASET_ID,
@@ -34,8 +36,12 @@ def records(count: int, *, note: str = "", start: int = 0) -> list[MappedRecord]
     ]
 
 
+def settings(aep, **overrides) -> TargetSettings:
+    return TargetSettings.from_config(aep.config(destination="streaming", **overrides))
+
+
 def streaming(aep, **overrides) -> StreamingDelivery:
-    return StreamingDelivery.from_config(aep.config(**overrides))
+    return StreamingDelivery(PlatformClient(settings(aep, **overrides)))
 
 
 def received_ids(aep) -> list[str]:
@@ -158,9 +164,10 @@ def test_a_message_over_one_megabyte_is_rejected_without_being_sent(aep):
 
 
 def test_a_dataset_without_a_flow_id_fails_naming_the_setting(aep):
-    no_flow = Dataset("charges", EXAMPLE_DATASET_ID, EXAMPLE_SCHEMA_ID, None)
-    with pytest.raises(DeliveryError, match=r"'streams\.charges\.flow_id' is required"):
-        streaming(aep).send(no_flow, records(1))
+    # A stream the config does not name is checked when its SCHEMA arrives, before any record.
+    with pytest.raises(SettingError, match=r"'streams\.charges\.flow_id' is required"):
+        settings(aep).stream("charges")
+    assert aep.requests == []
 
 
 @pytest.mark.parametrize(

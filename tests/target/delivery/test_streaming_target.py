@@ -11,7 +11,7 @@ import json
 import logging
 
 import pytest
-from target_aep.delivery.base import DeliveryError
+from target_aep.errors import DeliveryError
 
 from tests.doubles.aep_api import aep_double
 from tests.target.examples import example, singer_schema

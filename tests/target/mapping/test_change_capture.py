@@ -31,13 +31,13 @@ def tap_schema(stream: str) -> dict:
     return json.loads(text)
 
 
-def mapped(stream: str, record: dict, config: dict | None = None) -> dict:
-    return mapper_for(stream, config or {}, OPTIONS).map(record)
+def mapped(stream: str, record: dict, mapping: str | None = None) -> dict:
+    return mapper_for(stream, OPTIONS, mapping).map(record)
 
 
-def assert_valid(stream: str, xdm: dict, config: dict | None = None) -> None:
+def assert_valid(stream: str, xdm: dict, mapping: str | None = None) -> None:
     """Valid against the dataset schema the target builds: XDM + the tap's tenant area."""
-    mapper = mapper_for(stream, config or {}, OPTIONS)
+    mapper = mapper_for(stream, OPTIONS, mapping)
     tenant = mapper.tenant_schema(tap_schema(stream))
     validator = RecordValidator(with_tenant(builtin_schema(mapper.schema), "acme", tenant), stream)
     assert [e.as_dict() for e in validator.errors(xdm)] == []
@@ -56,7 +56,7 @@ def test_an_updated_customer_upserts_the_same_profile() -> None:
     before = tap_record("customers")
     after = tap_record("customers", name="Jenny Renamed", phone="+15550001111")
     old, new = mapped("customers", before), mapped("customers", after)
-    assert mapper_for("customers", {}, OPTIONS).is_profile
+    assert mapper_for("customers", OPTIONS).is_profile
     # the profile is keyed by identity: the same primary identity, so the update merges into it
     assert new["identityMap"] == old["identityMap"]
     assert new["identityMap"]["StripeCustomerID"][0] == {
@@ -129,11 +129,10 @@ def test_a_deleted_subscription_is_a_stripe_subscription_deleted_event() -> None
 
 @pytest.mark.parametrize("mode", ["compat", "generic"])
 def test_other_mappings_mark_a_delete_with_stripes_deleted_flag(mode) -> None:
-    config = {"streams": {"customers": {"mapping": mode}}}
-    live = mapped("customers", tap_record("customers"), config)
-    deleted = mapped("customers", tap_record("customers", _sdc_deleted_at=DELETED_AT), config)
+    live = mapped("customers", tap_record("customers"), mode)
+    deleted = mapped("customers", tap_record("customers", _sdc_deleted_at=DELETED_AT), mode)
     branch = "customers_data" if mode == "compat" else "customers"
     assert deleted["_acme"][branch]["deleted"] is True
     assert "deleted" not in live["_acme"][branch]
     assert deleted["_id"] != live["_id"]
-    assert_valid("customers", deleted, config)
+    assert_valid("customers", deleted, mode)

@@ -13,8 +13,8 @@ from tests.target.examples import example
 OPTIONS = MappingOptions(tenant_id="acme")
 
 
-def mapped(stream: str, record: dict | None = None, config: dict | None = None) -> dict:
-    return mapper_for(stream, config or {}, OPTIONS).map(record or example(stream))
+def mapped(stream: str, record: dict | None = None) -> dict:
+    return mapper_for(stream, OPTIONS).map(record or example(stream))
 
 
 def leaves(value, prefix=()):
@@ -86,7 +86,7 @@ def test_a_guest_charge_makes_its_email_the_primary_identity():
 
 def test_identity_namespace_is_configurable():
     options = MappingOptions(tenant_id="acme", identity_namespace="StripeCus")
-    xdm = mapper_for("subscriptions", {}, options).map(example("subscriptions"))
+    xdm = mapper_for("subscriptions", options).map(example("subscriptions"))
     assert list(xdm["identityMap"]) == ["StripeCus"]
 
 
@@ -269,7 +269,7 @@ def _assert_no_empty(value, path="") -> None:
 )
 def test_no_null_or_empty_value_is_ever_written(stream):
     _assert_no_empty(mapped(stream))
-    _assert_no_empty(mapper_for(stream, {"mapping_mode": "compat"}, OPTIONS).map(example(stream)))
+    _assert_no_empty(mapper_for(stream, OPTIONS, "compat").map(example(stream)))
 
 
 def test_same_object_maps_to_the_same_id_and_a_changed_one_to_a_new_id():
@@ -282,26 +282,23 @@ def test_same_object_maps_to_the_same_id_and_a_changed_one_to_a_new_id():
 
 def test_an_unmapped_stream_is_an_error_naming_it_and_the_fix():
     with pytest.raises(UnmappedStreamError, match=r"'invoices'.*streams\.invoices\.mapping"):
-        mapper_for("invoices", {}, OPTIONS)
+        mapper_for("invoices", OPTIONS)
 
 
 def test_an_extra_stream_can_be_mapped_with_a_table_in_config():
-    config = {"streams": {"stripe_charges": {"mapping": "charges"}}}
-    xdm = mapper_for("stripe_charges", config, OPTIONS).map(example("charges"))
+    xdm = mapper_for("stripe_charges", OPTIONS, "charges").map(example("charges"))
     assert xdm["eventType"] == "commerce.purchases"
     assert xdm["_id"].startswith("stripe:stripe_charges:")
 
 
 def test_generic_mapping_keeps_any_record_under_the_tenant():
-    config = {"streams": {"invoices": {"mapping": "generic"}}}
-    xdm = mapper_for("invoices", config, OPTIONS).map({"id": 7, "total_due": 5, "note": None})
+    xdm = mapper_for("invoices", OPTIONS, "generic").map({"id": 7, "total_due": 5, "note": None})
     assert xdm["_acme"] == {"invoices": {"id": 7, "totalDue": 5}}
     assert xdm["_id"].startswith("stripe:invoices:7:")
 
 
 def test_compat_mode_reproduces_adobes_stripe_source_layout():
-    config = {"mapping_mode": "compat"}
-    xdm = mapper_for("charges", config, OPTIONS).map(example("charges"))
+    xdm = mapper_for("charges", OPTIONS, "compat").map(example("charges"))
     assert set(xdm) == {"_id", "_acme"}
     data = xdm["_acme"]["charges_data"]
     assert data["amount"] == 1099  # raw minor units
@@ -315,5 +312,5 @@ def test_compat_mode_turns_sdk_datetimes_back_into_epoch_seconds():
         **example("charges"),
         "created": dt.datetime(2023, 3, 17, 22, 2, 19, tzinfo=dt.timezone.utc),
     }
-    xdm = mapper_for("charges", {"mapping_mode": "compat"}, OPTIONS).map(record)
+    xdm = mapper_for("charges", OPTIONS, "compat").map(record)
     assert xdm["_acme"]["charges_data"]["created"] == 1679090539

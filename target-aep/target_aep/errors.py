@@ -1,0 +1,42 @@
+"""Every error the target raises on purpose, at the ground floor so any layer can raise it.
+
+Each message says what happened and what to do, and never carries a secret value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from singer_sdk.exceptions import ConfigValidationError
+
+
+class SettingError(ConfigValidationError):
+    """Settings are missing or invalid: one problem per entry of `errors`, each naming the
+    setting and the environment variable a Meltano user sets it with.
+
+    A `ConfigValidationError`, so the SDK's command line prints every problem and exits 1.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        problems = list(problems)
+        if len(problems) == 1:
+            summary = problems[0]
+        else:
+            summary = f"{len(problems)} settings need fixing: " + "; ".join(problems)
+        super().__init__(summary, errors=problems)
+
+
+class DeliveryError(Exception):
+    """A failure that must stop the run without advancing state (message carries no secret)."""
+
+
+class InvalidXdmRecordError(Exception):
+    """`on_invalid_record: fail` and a record could not be mapped or is invalid XDM."""
+
+
+class UnmappedStreamError(ValueError):
+    """A stream has no mapping: the message names it and says how to map it."""
+
+
+class SchemaSourceError(ValueError):
+    """A dataset schema could not be read or compiled (the message names the source)."""
