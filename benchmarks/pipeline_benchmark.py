@@ -1,6 +1,6 @@
 """End-to-end benchmark: the whole `meltano run tap-stripe-xdm target-aep`, files destination.
 
-The Stripe emulator (the tests' Stripe double, its CLI) runs in its own process; Meltano runs
+The Stripe emulator (stripe-emulator, as bin/run starts it) runs in its own process; Meltano runs
 the pipeline from this repository (full refresh, its own state id, output to a temp folder).
 The pipeline runs in a throwaway copy of the project (tests/e2e/meltano_project.py) whose
 `local` environment gets the tap's `max_requests_per_second` for each scenario (decimal settings
@@ -58,7 +58,7 @@ def counts(scale: int) -> str:
 
 
 def start_emulator(seed_counts: str, latency: float, rate: float | None) -> tuple:
-    args = [sys.executable, "-m", "tests.doubles.stripe_api", "--port", "0",
+    args = [sys.executable, "-m", "stripe_emulator", "--port", "0",
             "--seed-counts", seed_counts, "--start", "2024-01-01", "--end", "2026-01-01",
             "--latency", str(latency)]  # fmt: skip
     if rate:

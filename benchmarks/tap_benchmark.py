@@ -1,13 +1,13 @@
-"""Tap benchmark: tap-stripe-xdm reading charges from the local Stripe double.
+"""Tap benchmark: tap-stripe-xdm reading charges from the local Stripe emulator.
 
-The double runs in its own process (its CLI), the tap in another (its console script, charges
+The emulator runs in its own process (its command), the tap in another (its console script, charges
 selected, output read and counted here), so the tap's CPU time and peak memory are its own:
 they come from os.wait4's rusage of the tap process.
 
 Scenarios:
 - zero latency, no rate limit, two data sizes: raw record throughput of the tap on one core
   (goal >= 25,000 records/s) and peak RSS that does not grow with the number of records;
-- 120 ms latency per request and a 25 requests/s limit at the double: the realistic case,
+- 120 ms latency per request and a 25 requests/s limit at the emulator: the realistic case,
   whose ceiling is 25 pages x 100 records = 2,500 records/s (goal >= 80 % of it).
 
 records/s is measured over the sync (from the tap's first SCHEMA message to its exit), so the
@@ -71,7 +71,7 @@ def start_double(
     end = int(time.time()) - DAY
     start = end - 365 * DAY
     command = [
-        sys.executable, "-m", "tests.doubles.stripe_api", "--port", "0",
+        sys.executable, "-m", "stripe_emulator", "--port", "0",
         "--seed-counts", f"charges={charges}", "--start", str(start), "--end", str(end),
         "--latency", str(latency),
     ]  # fmt: skip
@@ -82,7 +82,7 @@ def start_double(
     url = double.stdout.readline().decode().strip()
     if not url.startswith("http"):
         double.kill()
-        raise RuntimeError("the Stripe double did not start")
+        raise RuntimeError("the Stripe emulator did not start")
     return double, url, start, end
 
 
@@ -164,7 +164,7 @@ def main() -> None:
         scenario(f"120 ms latency, 25 req/s, {latent:,}", latent, 0.12, 25),
     ]
     print(f"tap-stripe-xdm benchmark (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
-    print("wall rate: from the tap's first SCHEMA message to its exit; the double shares the CPUs")
+    print("wall rate: from the tap's first SCHEMA message to its exit; the emulator shares CPUs")
     for result in results:
         print(result.line())
     zero_small, zero_large, latent_result = results

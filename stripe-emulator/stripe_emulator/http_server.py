@@ -1,18 +1,51 @@
-"""The HTTP plumbing: a threaded server on 127.0.0.1 whose handler hands every request to the
-double, and a one-write answer writer (keep-alive HTTP/1.1, exact Content-Length)."""
+"""The HTTP plumbing: a threaded server on 127.0.0.1 whose handler hands every request to a
+responder (the emulator), the request as read, and a one-write answer writer (keep-alive
+HTTP/1.1, exact Content-Length, Stripe's `Request-Id` header)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import threading
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
-if TYPE_CHECKING:
-    from tests.doubles.stripe_api import StripeDouble
+
+@dataclass
+class Request:
+    """One request as the emulator saw it; header names are Title-Cased (`Stripe-Version`)."""
+
+    method: str
+    path: str
+    params: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+def read_request(handler: BaseHTTPRequestHandler) -> Request:
+    split = urlsplit(handler.path)
+    return Request(
+        handler.command,
+        split.path,
+        parse_qs(split.query, keep_blank_values=True),
+        {name.title(): value for name, value in handler.headers.items()},
+    )
+
+
+def new_request_id() -> str:
+    """A fresh `Request-Id`: Stripe sends one on every answer
+    (https://docs.stripe.com/api/request_ids)."""
+    return f"req_{os.urandom(7).hex()}"
+
+
+class Responder(Protocol):
+    """What the server hands each request to."""
+
+    def handle(self, handler: Handler) -> None: ...
 
 
 def _reason(status: int) -> str:
@@ -56,20 +89,20 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        self.server.double.handle(self)
+        self.server.responder.handle(self)
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve  # noqa: N815 - http.server names
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Silent: tests and benchmarks read `StripeDouble.requests` instead of a log."""
+        """Silent: no access log on stderr (the demo's and benchmarks' output stays readable)."""
 
 
 class StripeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], double: StripeDouble) -> None:
-        self.double = double
+    def __init__(self, address: tuple[str, int], responder: Responder) -> None:
+        self.responder = responder
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, Handler)

@@ -1,6 +1,6 @@
 """Stripe's error answers: the `{"error": {...}}` body, its status, and key redaction.
 
-Shapes and wording follow docs.stripe.com/api/errors and messages Stripe is known to send.
+Shapes and wording follow https://docs.stripe.com/api/errors and the messages Stripe sends.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def unrecognized_url(method: str, path: str) -> StripeError:
     return StripeError(
         404,
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we "
-        "can help at https://support.stripe.com/. (This local double serves GET endpoints only.)",
+        "can help at https://support.stripe.com/. (This local Stripe emulator serves GET "
+        "endpoints only.)",
     )
 
 
@@ -119,16 +120,3 @@ def rate_limited(reason: str) -> StripeError:
         code="rate_limit",
         headers={"Stripe-Rate-Limited-Reason": reason},
     )
-
-
-def injected_error(status: int) -> StripeError:
-    if status == 429:
-        return rate_limited("endpoint-rate")
-    if status >= 500:
-        return StripeError(
-            status,
-            "An unknown error occurred. Please try again later "
-            "(injected by the local Stripe double).",
-            type_="api_error",
-        )
-    return StripeError(status, f"Injected HTTP {status} from the local Stripe double.")

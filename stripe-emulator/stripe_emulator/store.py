@@ -1,4 +1,4 @@
-"""The double's data: per-account object lists kept in API order, pre-serialized, plus events.
+"""The emulator's data: per-account object lists kept in API order, pre-serialized, plus events.
 
 Lists are ascending by (created, insertion seq) and read backwards, so a newest-first page with
 a `created` range and a cursor is two bisects and a slice. Each object is serialized once (and
@@ -19,32 +19,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.doubles.stripe_data import OBJECT_OF
-from tests.doubles.stripe_query import Predicate
-from tests.doubles.stripe_seed import iter_seed_objects
+from stripe_emulator.query import Predicate
+from stripe_emulator.resources import (
+    CREATE_EVENT,
+    DEFAULT_UPDATE_EVENT,
+    DELETE_EVENT,
+    OBJECT_OF,
+)
+from stripe_emulator.seed_data import iter_seed_objects
 
 EMBEDDED_ITEMS = 10  # Stripe embeds the first page (10) of subscription items
-
-DEFAULT_UPDATE_EVENT = {
-    "charges": "charge.updated",
-    "subscriptions": "customer.subscription.updated",
-    "refunds": "refund.updated",
-    "customers": "customer.updated",
-    "prices": "price.updated",
-    # balance_transactions: Stripe emits no events for them.
-}
-CREATE_EVENT = {
-    "customers": "customer.created",
-    "prices": "price.created",
-    "subscriptions": "customer.subscription.created",
-    "refunds": "refund.created",
-    # charges: charge.succeeded / charge.failed / charge.pending, by status.
-}
-DELETE_EVENT = {
-    "customers": "customer.deleted",
-    "prices": "price.deleted",
-    "subscriptions": "customer.subscription.deleted",
-}
 
 
 def dumps(obj: Any) -> bytes:
@@ -198,13 +182,6 @@ def _creation_event(resource: str, obj: dict[str, Any]) -> str | None:
     return CREATE_EVENT.get(resource)
 
 
-def object_name(resource: str) -> str:
-    return (
-        OBJECT_OF.get(resource)
-        or {"events": "event", "subscription_items": "subscription_item"}[resource]
-    )
-
-
 class StripeStore:
     """Objects and events of the platform account and of connected accounts (thread-safe)."""
 
@@ -291,7 +268,7 @@ class StripeStore:
         account: str | None = None,
         events: bool = False,
     ) -> None:
-        """Realistic cross-linked objects (stripe_seed.iter_seed_objects), created in [start, end).
+        """Realistic cross-linked objects (seed_data.iter_seed_objects), created in [start, end).
 
         With `events`, each object also gets the event Stripe sends when it is created
         (`customer.created`, `charge.succeeded`, ...; none for balance transactions), at its

@@ -1,6 +1,6 @@
-"""Whole, consistent Stripe data sets for the double (`StripeDouble.seed`) and for tests.
+"""Whole, consistent Stripe data sets for the emulator (`StripeStore.seed`) and for tests.
 
-Objects come from the stripe_data factories; this module decides how many, when (`created`
+Objects come from the object_factories; this module decides how many, when (`created`
 spread over a window, many sharing a second) and how they link: charges point at customers
 created before them, refunds at earlier charges (whose amount_refunded adds up), balance
 transactions at both, subscription items at seeded prices. Generation streams one finished
@@ -15,11 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.doubles.stripe_data import (
+from stripe_emulator.object_factories import (
     CURRENCIES,
-    OBJECT_OF,
     SUBSCRIPTION_STATUS_WEIGHTS,
-    SUBSCRIPTION_STATUSES,
     make_balance_transaction,
     make_charge,
     make_customer,
@@ -30,6 +28,7 @@ from tests.doubles.stripe_data import (
     pick_currency,
     random_amount,
 )
+from stripe_emulator.resources import OBJECT_OF, SUBSCRIPTION_STATUSES
 
 
 class _CreatedSpread:

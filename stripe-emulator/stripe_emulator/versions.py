@@ -1,6 +1,6 @@
 """Older API versions: what a request pinned to an earlier `Stripe-Version` sees differently.
 
-The double stores objects in its own (newest) version. Clients pinned to an older version, such
+The emulator stores objects in its own (newest) version. Clients pinned to an older version, such
 as singer-io's tap-stripe (2022-11-15), get the documented older shapes of the fields that moved:
 
 - 2025-03-31.basil moved a subscription's billing period onto its items and removed the

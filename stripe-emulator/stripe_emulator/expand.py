@@ -1,12 +1,13 @@
-"""`expand[]`: replace ids by the objects they name, as Stripe does on request.
+"""`expand[]`: replace ids by the objects they name, as Stripe does on request
+(https://docs.stripe.com/expand).
 
 Stripe checks every path: at most 4 levels (on lists the leading `data` is one of them), and the
 last property must be expandable ("This property cannot be expanded (x)."); embedded objects
 and lists on the way can be walked through (`data.items.data.price.product`; a null one ends the
-walk). The double
-expands properties naming objects it stores (customers, charges, refunds, balance transactions),
-fills the includable `charge.refunds` and `customer.subscriptions`, and accepts the documented
-expandables it does not model (payment_intent, product, latest_invoice, ...) leaving their ids.
+walk). The emulator expands properties naming objects it stores (customers, charges, refunds,
+balance transactions), fills the includable `charge.refunds` and `customer.subscriptions`, and
+accepts the documented expandables it does not model (payment_intent, product, latest_invoice,
+...) leaving their ids.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.doubles.stripe_errors import StripeError
+from stripe_emulator.errors import StripeError
 
 MAX_DEPTH = 4
 

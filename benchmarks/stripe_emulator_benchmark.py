@@ -1,14 +1,14 @@
-"""Stripe double benchmark: how many charge records/s the local API double serves on one core.
+"""Stripe emulator benchmark: how many charge records/s stripe-emulator serves on one core.
 
-The tap benchmark needs the double to stay out of the way (goal: > 30,000 charges/s at zero
-latency on one core), so this measures the double alone. It starts the emulator CLI as a
+The tap benchmark needs the emulator to stay out of the way (goal: > 30,000 charges/s at zero
+latency on one core), so this measures the emulator alone. It starts its command as a
 process pinned to one CPU, then pages every charge with `limit=100` and `created[gte|lt]`, the
 tap's query, from this process (pinned to another CPU when there is one):
   1. a raw keep-alive HTTP client that only finds the ids (what the server can give),
   2. requests + JSON parsing (what a Python client typically gets; client-bound).
 It also prints how long seeding took and the server's CPU time per page.
 
-Run: uv run python benchmarks/stripe_double_benchmark.py [--charges N] [--rounds R]
+Run: uv run python benchmarks/stripe_emulator_benchmark.py [--charges N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ID = re.compile(rb'"id":"(ch_[A-Za-z0-9]+)"')
 
 
 def start_emulator(charges: int, cpu: int | None) -> tuple[subprocess.Popen, str, float]:
-    command = [sys.executable, "-m", "tests.doubles.stripe_api", "--port", "0"]
+    command = [sys.executable, "-m", "stripe_emulator", "--port", "0"]
     command += ["--seed-counts", f"charges={charges}", "--start", str(START), "--end", str(END)]
     pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     started = time.perf_counter()

@@ -1,7 +1,8 @@
 """Query parameters of the list endpoints: which ones each accepts, parsing, and the filters.
 
 Stripe rejects unknown parameters ("Received unknown parameter: x"); the accepted sets below
-are the documented ones (stripe-python 16.1.0 `*ListParams`, reference section 5).
+are the documented ones (https://docs.stripe.com/api, each list endpoint's parameters; the same
+sets as stripe-python 16.1.0's `*ListParams` types).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.doubles import stripe_data
-from tests.doubles.stripe_errors import StripeError, exclusive, unknown_parameter
+from stripe_emulator import resources
+from stripe_emulator.errors import StripeError, exclusive, unknown_parameter
 
 MAX_EVENT_TYPES = 20
 MAX_LOOKUP_KEYS = 10
-SUBSCRIPTION_STATUSES = frozenset(stripe_data.SUBSCRIPTION_STATUSES)
+SUBSCRIPTION_STATUSES = frozenset(resources.SUBSCRIPTION_STATUSES)
 # `status=ended` means exactly these; subscriptions listed without `status` leave them out.
 ENDED = frozenset({"canceled", "incomplete_expired"})
 CREATED_OPS = ("gt", "gte", "lt", "lte")
@@ -297,7 +298,7 @@ def _event_filters(query: Query) -> list[Predicate]:
         wanted = frozenset(many)
         preds.append(lambda obj: obj.get("type") in wanted)
     if "delivery_success" in query.scalars:
-        # The double has no webhook endpoints: every event counts as delivered.
+        # The emulator has no webhook endpoints: every event counts as delivered.
         delivered = _boolean(query.scalars["delivery_success"], "delivery_success")
         preds.append(lambda obj: delivered)
     return preds

@@ -1,10 +1,12 @@
-"""Realistic Stripe objects for the local API double and for tests.
+"""Realistic Stripe objects for the emulator's data sets and for tests.
 
-Every factory starts from the real example object in `../shared/stripe-examples/<name>.json`
-(copied, every field kept) so schema tests see Stripe's real shapes; only ids, timestamps,
-amounts, currency, status, links and metadata are varied. When the shared folder is absent, the
-small templates in stripe_builtin_examples.json stand in (logged, see BUILTIN_NOTE) so the double
-still runs from a bare clone. Whole linked data sets: stripe_seed.
+Every factory starts from Stripe's example object `<examples dir>/<name>.json` (copied, every
+field kept) so clients see Stripe's real shapes; only ids, timestamps, amounts, currency, status,
+links and metadata are varied. The examples dir is `$STRIPE_XDM_SHARED/stripe-examples`, by
+default the `shared/stripe-examples` folder beside the repository this package sits in. When it
+is absent, the small templates in builtin_examples.json (package data) stand in (logged, see
+BUILTIN_NOTE) so the emulator still runs from a bare clone or an installed wheel. Whole linked
+data sets: seed_data.
 """
 
 from __future__ import annotations
@@ -18,41 +20,24 @@ import string
 from pathlib import Path
 from typing import Any
 
+from stripe_emulator.resources import OBJECT_OF
+
 _log = logging.getLogger(__name__)
+# stripe-emulator/stripe_emulator/object_factories.py -> the repository holding the package.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("STRIPE_XDM_SHARED", REPO_ROOT.parent / "shared"))
 EXAMPLES_DIR = SHARED / "stripe-examples"
 
-BUILTIN_EXAMPLES = Path(__file__).with_name("stripe_builtin_examples.json")
+BUILTIN_EXAMPLES = Path(__file__).with_name("builtin_examples.json")
 BUILTIN_NOTE = (
-    "built-in minimal template: ../shared/stripe-examples is absent, so objects carry only "
-    "a subset of Stripe's fields"
+    "built-in minimal template: the folder of Stripe's example objects is absent, so objects "
+    "carry only a subset of Stripe's fields"
 )
-
-# Resource list name (URL path segment) -> object name (`object` field, example file name).
-OBJECT_OF = {
-    "charges": "charge",
-    "subscriptions": "subscription",
-    "refunds": "refund",
-    "balance_transactions": "balance_transaction",
-    "customers": "customer",
-    "prices": "price",
-}
 
 CURRENCIES = ("usd", "eur", "gbp", "jpy")
 CURRENCY_WEIGHTS = (6, 2, 1, 1)
 ZERO_DECIMAL = frozenset({"jpy", "krw", "vnd", "clp", "xof", "xaf"})
 
-SUBSCRIPTION_STATUSES = (
-    "active",
-    "trialing",
-    "past_due",
-    "unpaid",
-    "canceled",
-    "incomplete",
-    "incomplete_expired",
-    "paused",
-)
 SUBSCRIPTION_STATUS_WEIGHTS = (10, 2, 1, 1, 3, 1, 1, 1)
 
 DAY = 86_400
@@ -89,7 +74,7 @@ def _clone(obj: Any) -> Any:
 
 
 def examples_available() -> bool:
-    """True when the real shared examples are used (False: built-in templates, see BUILTIN_NOTE)."""
+    """True when Stripe's example objects are used (False: built-in templates, see BUILTIN_NOTE)."""
     return EXAMPLES_DIR.is_dir()
 
 
@@ -341,7 +326,8 @@ def make_subscription(
     *,
     status: str = "active",
 ) -> dict[str, Any]:
-    """A subscription with one item per price; `items` holds ALL items (the double truncates)."""
+    """A subscription with one item per price; `items` holds ALL items (the store
+    embeds the first 10, as Stripe does)."""
     sub = example("subscription")
     sub_id = new_id(rng, "sub")
     interval = ((prices[0].get("recurring") or {}).get("interval") if prices else None) or "month"
