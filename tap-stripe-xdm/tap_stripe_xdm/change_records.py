@@ -1,7 +1,8 @@
 """A window of changes -> the records to emit, every one in the pinned API version.
 
 An event's snapshot is rendered in the API version of the account when the event was created
-(`event.api_version`), often not the version the schemas describe. Such objects, and objects
+(`event.api_version`, https://docs.stripe.com/api/events/object#event_object-api_version), often
+not the version the schemas describe. Such objects, and objects
 whose newest events are `tied`, are fetched by id instead: concurrently (the shared rate
 limiter still bounds the run), since in an account on another default version that is one
 request per changed object. A deleted object that can no longer be fetched becomes a
@@ -10,27 +11,30 @@ tombstone: the fields every version has, plus `_sdc_deleted_at`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from tap_stripe_xdm.changes import Change, ChangeWindow
+from tap_stripe_xdm.event_windows import Change, ChangeWindow
 from tap_stripe_xdm.instants import iso
+from tap_stripe_xdm.record_fields import ACCOUNT_FIELD, DELETED_FIELD, TOMBSTONE_FIELDS
 
-ACCOUNT_FIELD = "account_id"
-DELETED_FIELD = "_sdc_deleted_at"
-TOMBSTONE_FIELDS = ("id", "object", "created", "livemode")
+
+class ObjectSource(Protocol):
+    """Where current objects come from (endpoints.ResourceEndpoints for one account)."""
+
+    def retrieve(self, object_id: str) -> dict[str, Any] | None:
+        """The object by id in the pinned version, completed; None when deleted."""
+
+    def complete(self, objects: list[dict[str, Any]]) -> None:
+        """Fill in what a snapshot truncates (embedded lists such as subscription items)."""
 
 
 @dataclass(frozen=True)
 class ChangeRecords:
     """Builds the records of one stream partition's changes (see the module docstring)."""
 
-    fetch_object: Callable[[str], dict[str, Any] | None]
-    """The object by id in the pinned version, completed; None when deleted."""
-    complete: Callable[[list[dict[str, Any]]], None]
-    """Fill in what a snapshot truncates (subscription items)."""
+    objects: ObjectSource
     pool: Executor
     pinned_version: str
     start_date: int
@@ -48,12 +52,12 @@ class ChangeRecords:
         fetched = dict(
             zip(
                 (id(change) for change in stale),
-                self.pool.map(lambda change: self.fetch_object(change.object["id"]), stale),
+                self.pool.map(self.objects.retrieve, [change.object["id"] for change in stale]),
                 strict=True,
             )
         )
         fresh = [change.object for change in wanted if id(change) not in fetched]
-        self.complete(fresh)
+        self.objects.complete(fresh)
         records = []
         for change in wanted:
             record = fetched.get(id(change), change.object)  # None: deleted

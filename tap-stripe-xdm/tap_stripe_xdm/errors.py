@@ -1,7 +1,8 @@
 """What went wrong with a Stripe request, said so that the reader knows what to do.
 
-Messages carry Stripe's own `error.message` and the `Request-Id` (Stripe support can look it
-up) and never the API key: Stripe masks keys in its messages, and we redact anything shaped
+Messages carry Stripe's own `error.message` (https://docs.stripe.com/api/errors) and the
+`Request-Id` (Stripe support can look it up: https://docs.stripe.com/api/request_ids) and never
+the API key: Stripe masks keys in its messages, and we redact anything shaped
 like a key again in case it did not.
 """
 
@@ -11,19 +12,19 @@ import re
 
 from singer_sdk.exceptions import FatalAPIError
 
+from tap_stripe_xdm.resources import RESOURCES
+
 _KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9*]+")
 
-# Which Read permission a restricted key needs for each list endpoint
-# (Stripe's permission names, as in the Dashboard's restricted-key form).
+# Which Read permission a restricted key needs for each endpoint, by its last path segment.
 READ_PERMISSION = {
-    "charges": "Charges (charge_read)",
-    "refunds": "Charges and Refunds (charge_read)",
-    "subscriptions": "Subscriptions (subscription_read)",
-    "subscription_items": "Subscriptions (subscription_read)",
-    "customers": "Customers (customer_read)",
-    "prices": "Prices (plan_read)",
-    "balance_transactions": "Balance (balance_read)",
-    "events": "Events (event_read)",
+    **{resource.path.rsplit("/", 1)[-1]: resource.read_permission for resource in RESOURCES},
+    **{
+        embedded.path.rsplit("/", 1)[-1]: embedded.read_permission
+        for resource in RESOURCES
+        for embedded in resource.embedded_lists
+    },
+    "events": "Events (event_read)",  # change capture reads /v1/events
 }
 
 

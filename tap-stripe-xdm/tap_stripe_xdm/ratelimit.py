@@ -1,6 +1,7 @@
 """The one request-rate limiter every thread and stream of a tap run shares.
 
-Stripe limits requests per second per account (100 live, 25 in test mode, 25 per endpoint).
+Stripe limits requests per second per account (100 live, 25 in test mode, 25 per endpoint:
+https://docs.stripe.com/rate-limits).
 Requests are spaced evenly (a token bucket holding `burst` tokens), so concurrent windows
 together never exceed `max_requests_per_second` and never trip Stripe's 429s themselves.
 """

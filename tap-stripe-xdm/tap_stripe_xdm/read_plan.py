@@ -7,9 +7,10 @@ Decided once per partition from its state, before any request, so the rules are 
 - change capture: objects created since the bookmark, plus the events since the events bookmark
   for objects emitted by earlier runs (those created before this run's windows start: newer
   ones are read by the windows in their current state already);
-- events bookmark missing or older than the horizon: changes in the gap cannot be read (Stripe
-  keeps events 30 days), so the stream is re-read in full from start_date, and change capture
-  starts again at this run's events end. An interrupted re-read resumes where it stopped;
+- events bookmark missing or older than the horizon: changes in the gap cannot be read
+  (Stripe keeps events 30 days: https://docs.stripe.com/api/events/list), so the stream is
+  re-read in full from start_date, and change capture starts again at this run's events end.
+  An interrupted re-read resumes where it stopped;
 - no events for the resource (balance transactions): the windows start `lookback` seconds
   before the bookmark, so late status changes of recent objects arrive.
 """

@@ -3,7 +3,7 @@
 Transient failures (429, 409, 5xx, dropped connections, timeouts, unreadable bodies) are
 retried with capped exponential backoff and jitter, at most `max_retries` times. Stripe's
 `Stripe-Should-Retry` header overrides the status: `false` means never retry, `true` means
-retry even a status that is normally final.
+retry even a status that is normally final (https://docs.stripe.com/error-low-level).
 """
 
 from __future__ import annotations

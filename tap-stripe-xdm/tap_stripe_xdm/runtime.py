@@ -34,8 +34,9 @@ class TapRuntime:
             max_seconds=settings.backoff_max_seconds,
         )
         api = StripeAPI(settings, limiter=limiter, retry_policy=policy, logger=logger)
-        # Objects show up in list results shortly after their `created` second; stopping a
-        # little before "now" keeps the bookmark from passing objects not yet visible.
+        # Objects show up in list results shortly after their `created` second (observed by
+        # other Stripe taps, e.g. https://github.com/singer-io/tap-stripe, which reads a
+        # lookback); stopping a little before "now" keeps the bookmark from passing them.
         started_at = int(time.time())
         visible_until = started_at - settings.visibility_lag_seconds
         range_end = visible_until

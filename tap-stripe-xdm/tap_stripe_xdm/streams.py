@@ -1,119 +1,80 @@
-"""The six Stripe streams: only what differs between the list endpoints.
+"""The Singer side of the six Stripe resources: one SDK stream per row of resources.py.
 
-Event types per resource are those of reference section 6 (Stripe's event types page):
-`types[]` takes at most 20 names per request, and each stream's list stays within that.
+A stream is SDK glue only: its schema file, one partition per Connect account, and a
+`get_records` that hands its partition to `PartitionRead` and yields what it reads, writing
+STATE where the reader moved a bookmark. Records are Stripe's objects unchanged, plus
+`account_id` (and `_sdc_deleted_at` on deletes).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
 
-from tap_stripe_xdm.client import PAGE_LIMIT, StripeStream
+from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
+from tap_stripe_xdm import bookmarks, schemas
+from tap_stripe_xdm.partition_read import CHECKPOINT, PartitionRead
+from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
+from tap_stripe_xdm.resources import RESOURCES, Resource
+from tap_stripe_xdm.sdk_adapters import AdaptedStream
 
-class ChargesStream(StripeStream):
-    name = "charges"
-    path = "/v1/charges"
-    object_type = "charge"
-    # charge.refund.updated carries a refund, charge.dispute.* a dispute: not charges.
-    event_types = (
-        "charge.captured",
-        "charge.expired",
-        "charge.failed",
-        "charge.pending",
-        "charge.refunded",
-        "charge.succeeded",
-        "charge.updated",
-    )
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+    from tap_stripe_xdm.runtime import TapRuntime
 
 
-class SubscriptionsStream(StripeStream):
-    """Subscriptions of every status, each with its complete `items` list."""
+class StripeStream(AdaptedStream):
+    """One Stripe list endpoint, read incrementally on `created`, plus its changes."""
 
-    name = "subscriptions"
-    path = "/v1/subscriptions"
-    object_type = "subscription"
-    event_types = (
-        "customer.subscription.created",
-        "customer.subscription.updated",
-        "customer.subscription.deleted",
-        "customer.subscription.paused",
-        "customer.subscription.resumed",
-        "customer.subscription.pending_update_applied",
-        "customer.subscription.pending_update_expired",
-        "customer.subscription.trial_will_end",
-    )
-    # The subscription stays (status canceled); the record is marked deleted all the same.
-    delete_event_types = frozenset({"customer.subscription.deleted"})
-    # Without `status`, Stripe leaves out canceled subscriptions.
-    list_params: ClassVar[dict[str, str]] = {"status": "all"}
+    schema = StreamSchema(SchemaDirectory(schemas))  # schemas/<stream name>.json
+    primary_keys = ("id",)
+    replication_key = bookmarks.REPLICATION_KEY
+    # Records arrive newest first within concurrent windows: not sorted. The bookmark moves
+    # with the windows' watermark instead (partition_read.py), never from single records.
+    is_sorted = False
+    # The schema files describe Stripe's objects as they are; records need no coercion.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def complete(self, objects: list[dict[str, Any]], account: str | None) -> None:
-        """Replace a truncated `items` list (Stripe embeds 10) with the complete one.
+    def __init__(self, tap: Tap, resource: Resource) -> None:
+        super().__init__(tap, name=resource.name)
+        self.resource = resource
+        self._stripe_tap = tap
 
-        The list is read from its start rather than continued after the last embedded item:
-        up to 100 items it is the same single request, and it does not depend on the embedded
-        order matching the endpoint's order.
-        """
-        for subscription in objects:
-            items = subscription.get("items")
-            if isinstance(items, dict) and items.get("has_more"):
-                embedded = items.get("data") or []
-                complete = self._all_items(subscription["id"], account)
-                listed = {item["id"] for item in complete}
-                items["data"] = complete + [i for i in embedded if i["id"] not in listed]
-                items["has_more"] = False
+    @property
+    def runtime(self) -> TapRuntime:
+        """What the run shares (settings, API client, the run's end): TapStripeXdm.runtime."""
+        return self._stripe_tap.runtime  # type: ignore[attr-defined]
 
-    def _all_items(self, subscription_id: str, account: str | None) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        params: dict[str, str | int] = {"subscription": subscription_id, "limit": PAGE_LIMIT}
-        while True:
-            page = self.runtime.api.list_page("/v1/subscription_items", params, account=account)
-            found.extend(page.data)
-            if not (page.has_more and page.data):
-                return found
-            params["starting_after"] = page.data[-1]["id"]
+    @property
+    def partitions(self) -> list[dict] | None:
+        """One partition per Connect account, each with its own bookmark."""
+        accounts = self.runtime.settings.account_ids
+        return [{ACCOUNT_FIELD: account} for account in accounts] or None
 
+    def compare_start_date(self, value: str, start_date_value: str) -> Any:  # type: ignore[override]
+        """Bookmarks are Unix seconds, start_date is ISO: compare them as instants."""
+        return bookmarks.later_bookmark(value, start_date_value)
 
-class RefundsStream(StripeStream):
-    name = "refunds"
-    path = "/v1/refunds"
-    object_type = "refund"
-    # refund.* for every refund since 2024-10-28.acacia; charge.refund.updated before that.
-    event_types = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+        partition = PartitionRead(
+            self.runtime,
+            self.resource,
+            account=context.get(ACCOUNT_FIELD) if context else None,
+            state=self.get_context_state(context),
+            logger=self.logger,
+        )
+        with closing(partition.read()) as pages:
+            for page in pages:
+                if page is CHECKPOINT:  # after the records it covers were written
+                    self._stripe_tap.state_writer.write_state(self.tap_state)
+                else:
+                    yield from page
 
 
-class BalanceTransactionsStream(StripeStream):
-    """No events exist for balance transactions: a lookback re-read brings status changes."""
-
-    name = "balance_transactions"
-    path = "/v1/balance_transactions"
-    object_type = "balance_transaction"
-
-
-class CustomersStream(StripeStream):
-    name = "customers"
-    path = "/v1/customers"
-    object_type = "customer"
-    event_types = ("customer.created", "customer.updated", "customer.deleted")
-    delete_event_types = frozenset({"customer.deleted"})
-
-
-class PricesStream(StripeStream):
-    """Active and archived prices: the list returns both when `active` is not sent."""
-
-    name = "prices"
-    path = "/v1/prices"
-    object_type = "price"
-    event_types = ("price.created", "price.updated", "price.deleted")
-    delete_event_types = frozenset({"price.deleted"})
-
-
-STREAM_TYPES: tuple[type[StripeStream], ...] = (
-    ChargesStream,
-    SubscriptionsStream,
-    RefundsStream,
-    BalanceTransactionsStream,
-    CustomersStream,
-    PricesStream,
-)
+def discover(tap: Tap) -> list[StripeStream]:
+    """The tap's streams, in the order of resources.py."""
+    return [StripeStream(tap, resource) for resource in RESOURCES]

@@ -10,7 +10,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_stripe_xdm.runtime import TapRuntime
 from tap_stripe_xdm.settings import SettingsError, TapSettings
-from tap_stripe_xdm.streams import STREAM_TYPES
+from tap_stripe_xdm.streams import StripeStream, discover
 from tap_stripe_xdm.writer import BufferedMsgSpecWriter
 
 __version__ = "0.1.0"
@@ -56,8 +56,8 @@ class TapStripeXdm(Tap):
             if isinstance(self.message_writer, BufferedMsgSpecWriter):
                 self.message_writer.flush()
 
-    def discover_streams(self) -> list:
-        return [stream_type(self) for stream_type in STREAM_TYPES]
+    def discover_streams(self) -> list[StripeStream]:
+        return discover(self)
 
 
 if __name__ == "__main__":

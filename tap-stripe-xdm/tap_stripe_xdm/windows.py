@@ -1,12 +1,13 @@
 """Reading a `created` range as concurrent windows without ever bookmarking unread data.
 
-Stripe lists are newest first and a cursor can only move one page at a time, so one cursor
-is bound by latency. The range [start, end) is read as half-open `CreatedWindow`s by worker
-threads (all behind the shared rate limiter). A window that turns out to hold more than a
-page is split: everything newer than the page's oldest object has been read, so the unread
-older part [start, mid) becomes a window of its own. Windows are split while they span more
-than `max_span` seconds or while a worker is idle; empty stretches cost one request each, a
-busy month cannot serialise the backfill, and workers always take the oldest window first.
+Stripe lists are newest first and a cursor (`starting_after`) moves one page at a time
+(https://docs.stripe.com/api/pagination), so one cursor is bound by latency. The range
+[start, end) is read as half-open `CreatedWindow`s by worker threads (all behind the shared
+rate limiter). A window that turns out to hold more than a page is split: everything newer
+than the page's oldest object has been read, so the unread older part [start, mid) becomes a
+window of its own. Windows are split while they span more than `max_span` seconds or while a
+worker is idle; empty stretches cost one request each, a busy month cannot serialise the
+backfill, and workers always take the oldest window first.
 
 Pages are handed to the consumer as they arrive (bounded queue, so memory does not grow
 with the number of records). The consumer learns the *watermark*: the smallest `created`
@@ -38,15 +39,6 @@ class CreatedWindow:
 
     def params(self) -> dict[str, int]:
         return {"created[gte]": self.start, "created[lt]": self.end}
-
-
-def plan_windows(start: int, end: int, size_seconds: int) -> list[CreatedWindow]:
-    """Cut [start, end) into consecutive windows of at most `size_seconds`."""
-    if size_seconds <= 0:
-        raise ValueError("size_seconds must be positive")
-    return [
-        CreatedWindow(lo, min(lo + size_seconds, end)) for lo in range(start, end, size_seconds)
-    ]
 
 
 class CursorLostError(Exception):

@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from tap_stripe_xdm.client import StripeStream
 from tap_stripe_xdm.errors import StripeRequestError
+from tap_stripe_xdm.partition_read import PartitionRead
 
 from tests.doubles.stripe_api import StripeDouble
 from tests.tap.tap_run import SEEDED_END, SEEDED_START, TapRun, base_config, run_tap
@@ -375,7 +375,7 @@ def test_every_state_covers_only_changes_emitted_before_it(monkeypatch) -> None:
             double.update(
                 "customers", obj_id, {"metadata": {"n": str(n)}}, event_created=start + 12 * n
             )
-        monkeypatch.setattr(StripeStream, "max_events_per_window", 60)  # hold < one page of 100
+        monkeypatch.setattr(PartitionRead, "max_events_per_window", 60)  # hold < one page of 100
         run = run_tap(config, state=state, streams={"customers"})
 
         events = double.events()

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tap_stripe_xdm.change_records import ChangeRecords
-from tap_stripe_xdm.changes import Change, ChangeWindow
+from tap_stripe_xdm.event_windows import Change, ChangeWindow
 
 PINNED = "2026-10-28.endive"
 CURRENT = {"cus_a": {"id": "cus_a", "object": "customer", "created": 150, "name": "fetched"}}
@@ -21,25 +21,33 @@ def change(obj_id: str, created: int = 150, **options: Any) -> Change:
     return Change(event, **options)
 
 
+class FakeObjects:
+    """Current objects by id (CURRENT); everything else is deleted."""
+
+    def __init__(self) -> None:
+        self.fetched: list[str] = []
+
+    def retrieve(self, object_id: str) -> dict[str, Any] | None:
+        self.fetched.append(object_id)
+        return dict(CURRENT[object_id]) if object_id in CURRENT else None
+
+    def complete(self, objects: list[dict[str, Any]]) -> None:
+        pass
+
+
 def build(*changes: Change) -> tuple[list[dict[str, Any]], list[str]]:
-    fetched: list[str] = []
-
-    def fetch(obj_id: str) -> dict[str, Any] | None:
-        fetched.append(obj_id)
-        return dict(CURRENT[obj_id]) if obj_id in CURRENT else None
-
+    objects = FakeObjects()
     window = ChangeWindow(0, 2_000, {c.object["id"]: c for c in changes}, len(changes))
     with ThreadPoolExecutor(2) as pool:
         builder = ChangeRecords(
-            fetch_object=fetch,
-            complete=lambda objects: None,
+            objects=objects,
             pool=pool,
             pinned_version=PINNED,
             start_date=100,
             changes_before=200,
             account="acct_1",
         )
-        return builder.records(window), sorted(fetched)
+        return builder.records(window), sorted(objects.fetched)
 
 
 def test_a_snapshot_in_the_pinned_version_is_emitted_without_a_request() -> None:

@@ -1,4 +1,4 @@
-"""schemas/*.json: Stripe's example objects pass through the tap intact and valid (point 2)."""
+"""schemas/*.json: Stripe's example objects pass through the tap intact and valid."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ OBJECT_OF = {
 }
 VALIDATOR = jsonschema.Draft202012Validator
 
-# Nullable top-level fields per Stripe's spec (reference stripe.md section 10, 2024-06-20).
+# Nullable top-level fields per Stripe's OpenAPI spec for 2024-06-20
+# (https://github.com/stripe/openapi, spec3.json, `nullable: true`).
 NULLABLE = {
     "charges": "application application_fee application_fee_amount balance_transaction "
     "calculated_statement_descriptor customer description failure_balance_transaction "

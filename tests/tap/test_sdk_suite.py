@@ -1,7 +1,8 @@
 """The Singer SDK's standard tap tests, run against the local Stripe double.
 
-The SDK builds the test class at import time from a config, so the double is started when
-this module is imported (singer.md section 3.3) and stopped when the module's tests end.
+The SDK builds the test class at import time from a config
+(https://sdk.meltano.com/en/latest/testing.html), so the double is started when this module is
+imported and stopped when the module's tests end.
 """
 
 from __future__ import annotations

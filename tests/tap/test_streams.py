@@ -1,4 +1,4 @@
-"""streams.py: each stream reads its endpoint completely (issue point 1)."""
+"""streams.py: each stream reads its endpoint completely."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from tap_stripe_xdm.windows import (
     CreatedWindow,
     CursorLostError,
     Watermark,
-    plan_windows,
 )
 
 
@@ -55,10 +54,7 @@ def consume(reader: ConcurrentWindowReader) -> tuple[list[dict[str, Any]], list[
     return seen, marks
 
 
-def test_plan_windows_cover_the_range_half_open_without_gaps() -> None:
-    windows = plan_windows(100, 1000, 300)
-    assert windows == [CreatedWindow(100, 400), CreatedWindow(400, 700), CreatedWindow(700, 1000)]
-    assert plan_windows(5, 5, 10) == []
+def test_a_window_is_a_half_open_created_range() -> None:
     assert CreatedWindow(100, 400).params() == {"created[gte]": 100, "created[lt]": 400}
 
 
@@ -126,11 +122,13 @@ def test_a_failing_window_raises_and_the_watermark_stays_before_it() -> None:
             raise RuntimeError("HTTP 403 on GET /v1/charges")
         return fake.fetch(window, cursor)
 
-    windows = plan_windows(0, 1_000, 100)
     marks: list[int] = []
 
     def read_all() -> None:
-        for item in ConcurrentWindowReader(windows, fetch, concurrency=3):
+        reader = ConcurrentWindowReader(
+            [CreatedWindow(0, 1_000)], fetch, concurrency=3, max_span=100
+        )
+        for item in reader:
             if isinstance(item, Watermark):
                 marks.append(item.value)
 
@@ -151,7 +149,7 @@ def test_buffered_pages_stay_bounded_with_a_slow_consumer() -> None:
         return fake.fetch(window, cursor)
 
     reader = ConcurrentWindowReader(
-        plan_windows(0, 20_000, 1_000), fetch, concurrency=4, max_buffered_pages=3
+        [CreatedWindow(0, 20_000)], fetch, concurrency=4, max_buffered_pages=3, max_span=1_000
     )
     consumed = 0
     worst = 0
@@ -170,7 +168,9 @@ def test_buffered_pages_stay_bounded_with_a_slow_consumer() -> None:
 
 def test_closing_the_reader_early_stops_the_workers() -> None:
     fake = FakeList(list(range(50_000)), limit=10, delay=0.001)
-    reader = iter(ConcurrentWindowReader(plan_windows(0, 50_000, 500), fake.fetch, concurrency=4))
+    reader = iter(
+        ConcurrentWindowReader([CreatedWindow(0, 50_000)], fake.fetch, concurrency=4, max_span=500)
+    )
     next(reader)
     reader.close()
     time.sleep(0.2)

@@ -1,17 +1,18 @@
 """Change capture: which objects changed, read from Stripe's events, oldest window first.
 
-`GET /v1/events` lists newest first and keeps 30 days. The range [start, end) is read as
-consecutive time windows, oldest first. Within a window every event is read (newest first) and
-only the newest event per object id is kept, so an object changed ten times in a window is
-emitted once, in its newest state. A window's changes are handed over whole, and only then may
-the events bookmark move to the window's end: it never passes a change not yet emitted, and
-the windows' order keeps an older state from overwriting a newer one.
+`GET /v1/events` lists newest first, guarantees events of the last 30 days and takes at most
+20 exact names in `types[]` (https://docs.stripe.com/api/events/list). The range [start, end)
+is read as consecutive time windows, oldest first. Within a window every event is read (newest
+first) and only the newest event per object id is kept, so an object changed ten times in a
+window is emitted once, in its newest state. A window's changes are handed over whole, and only
+then may the events bookmark move to the window's end: it never passes a change not yet
+emitted, and the windows' order keeps an older state from overwriting a newer one.
 
 Memory is bounded by `max_events`: a window holding more events is abandoned and read again
 as two halves (down to one second, which is taken whole); the span doubles again after a
 window holding under half of that, so quiet stretches cost few requests. Events of one object
-sharing its newest second are `tied`: Stripe does not order them, so the caller re-fetches the
-object rather than trust either snapshot.
+sharing its newest second are `tied`: Stripe documents no order among them, so the caller
+re-fetches the object rather than trust either snapshot.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from tap_stripe_xdm.api import ListPage
 
-MAX_TYPES_PER_REQUEST = 20  # Stripe's limit on `types[]`
+MAX_TYPES_PER_REQUEST = 20  # Stripe's limit on `types[]` (see the module docstring)
 MAX_EVENTS_PER_WINDOW = 2_000  # buffer bound: 20 pages (2,000 charges ~ 17 MiB)
 
 

@@ -1,4 +1,4 @@
-"""changes.py: events read oldest window first, the newest event per object, bounded memory."""
+"""event_windows.py: events read oldest window first, newest event per object, bounded memory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from tap_stripe_xdm.api import ListPage
-from tap_stripe_xdm.changes import ChangeWindow, event_params, read_changes
+from tap_stripe_xdm.event_windows import ChangeWindow, event_params, read_changes
 
 
 def event(n: int, obj_id: str, created: int, kind: str = "customer.updated") -> dict[str, Any]:

@@ -1,0 +1,212 @@
+"""The record path of one partition (a stream, or a stream in one Connect account).
+
+plan -> events -> created windows -> records + checkpoints:
+
+1. the read plan, decided from the partition's state before any request (read_plan.py);
+2. the changes since the events bookmark, first, while Stripe surely still keeps the oldest
+   events (event_windows.py, change_records.py);
+3. the objects created in the plan's range, by concurrent windows (windows.py).
+
+`PartitionRead.read()` yields pages of records and `CHECKPOINT`s. The partition's state (the
+SDK's dict for it) is moved only here and only forward, each time after the records it
+covers were yielded; a CHECKPOINT asks the caller to write STATE now. Progress goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+from tap_stripe_xdm import bookmarks
+from tap_stripe_xdm.api import RequestCounts
+from tap_stripe_xdm.change_records import ChangeRecords
+from tap_stripe_xdm.endpoints import ResourceEndpoints
+from tap_stripe_xdm.event_windows import MAX_EVENTS_PER_WINDOW, read_changes
+from tap_stripe_xdm.instants import iso
+from tap_stripe_xdm.read_plan import ReadPlan, plan_read
+from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
+from tap_stripe_xdm.resources import Resource
+from tap_stripe_xdm.runtime import TapRuntime
+from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark
+
+PROGRESS_EVERY_SECONDS = 10.0  # a person watching a long backfill sees it move
+
+
+class Checkpoint:
+    """The partition's state moved past records already yielded: write STATE now."""
+
+    def __repr__(self) -> str:
+        return "CHECKPOINT"
+
+
+CHECKPOINT: Final = Checkpoint()
+
+Page = list[dict[str, Any]]
+
+
+class PartitionRead:
+    """Reads one partition of one resource and moves that partition's state."""
+
+    max_events_per_window: int = MAX_EVENTS_PER_WINDOW
+    """Events held at most to pick each object's newest (see event_windows.py)."""
+
+    def __init__(
+        self,
+        run: TapRuntime,
+        resource: Resource,
+        account: str | None,
+        state: dict[str, Any],
+        logger: logging.Logger,
+    ) -> None:
+        self._run, self._resource, self._account = run, resource, account
+        self._state, self._logger = state, logger
+        self._endpoints = ResourceEndpoints(run.api, resource, account)
+        self._label = resource.name + (f" of {account}" if account else "")
+
+    def read(self) -> Iterator[Page | Checkpoint]:
+        """Pages of records (each object plus `account_id`) and checkpoints, in order."""
+        plan = self._plan()
+        if plan.events_start is not None:
+            yield from self._changes(plan)
+        yield from self._created(plan)
+        self._state.pop(bookmarks.REREAD_POSITION, None)  # the windows reached the range end
+
+    def _plan(self) -> ReadPlan:
+        settings = self._run.settings
+        plan = plan_read(
+            self._state,
+            start_date=settings.start_date,
+            now=int(time.time()),  # streams run one after another: the horizon is now
+            events_end=self._run.events_end,
+            capture_changes=settings.capture_changes,
+            has_events=bool(self._resource.event_types),
+            lookback_seconds=(
+                settings.balance_transactions_lookback_seconds if self._resource.lookback else 0
+            ),
+            horizon_seconds=settings.events_horizon_seconds,
+        )
+        if plan.warning:
+            self._logger.warning("%s: %s", self._label, plan.warning)
+        if plan.restart_capture_at is not None:
+            self._state[bookmarks.EVENTS_BOOKMARK] = plan.restart_capture_at
+            self._logger.info(
+                "Change capture of %s starts from events created at %s",
+                self._label,
+                iso(plan.restart_capture_at),
+            )
+        if plan.rereading:  # a fresh re-read starts over; a resumed one is at its position
+            self._state[bookmarks.REREAD_POSITION] = plan.created_start
+        return plan
+
+    def _created(self, plan: ReadPlan) -> Iterator[Page | Checkpoint]:
+        """Objects created in [plan.created_start, range end), by concurrent windows."""
+        settings = self._run.settings
+        start, end = plan.created_start, self._run.range_end
+        self._logger.info(
+            "Reading %s created in [%s, %s), %d concurrent",
+            self._label,
+            iso(start),
+            iso(end),
+            settings.max_concurrency,
+        )
+        counts_before = self._run.api.counts()
+        emitted = 0
+        complete_to = start
+        next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
+        # One window to begin with: it is split where objects are (see windows.py), so an
+        # empty stretch of years costs a request, not one request per window.
+        reader = ConcurrentWindowReader(
+            [CreatedWindow(start, end)] if start < end else [],
+            self._endpoints.page,
+            concurrency=settings.max_concurrency,
+            max_span=settings.window_size_seconds,
+            logger=self._logger,
+        )
+        account = self._account
+        for item in reader:
+            if isinstance(item, Watermark):
+                complete_to = item.value
+                if self._advance_created(item.value, rereading=plan.rereading):
+                    yield CHECKPOINT
+                continue
+            for record in item:
+                record[ACCOUNT_FIELD] = account
+            yield item
+            emitted += len(item)
+            if time.monotonic() >= next_progress:  # checked per page, not per record
+                next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
+                self._logger.info(
+                    "Progress %s: %d records so far; everything created before %s is out",
+                    self._label,
+                    emitted,
+                    iso(complete_to),
+                )
+        self._log_requests("Read %d %s", emitted, counts_before)
+
+    def _changes(self, plan: ReadPlan) -> Iterator[Page | Checkpoint]:
+        """Objects emitted by earlier runs that changed since the events bookmark."""
+        assert plan.events_start is not None
+        settings = self._run.settings
+        end = self._run.events_end
+        self._logger.info(
+            "Reading %s changes from events created in [%s, %s)",
+            self._label,
+            iso(plan.events_start),
+            iso(end),
+        )
+        counts_before = self._run.api.counts()
+        emitted = 0
+        with ThreadPoolExecutor(
+            settings.max_concurrency, thread_name_prefix="stripe-refetch"
+        ) as pool:
+            builder = ChangeRecords(
+                objects=self._endpoints,
+                pool=pool,
+                pinned_version=settings.api_version,
+                start_date=settings.start_date,
+                changes_before=plan.changes_before,
+                account=self._account,
+            )
+            windows = read_changes(
+                self._endpoints.events_page,
+                plan.events_start,
+                end,
+                object_type=self._resource.object_type,
+                delete_types=self._resource.delete_event_types,
+                max_events=self.max_events_per_window,
+            )
+            for window in windows:
+                records = builder.records(window)
+                yield records
+                emitted += len(records)
+                # The window's records are out: only now may the events bookmark pass them.
+                if bookmarks.advance_key(self._state, bookmarks.EVENTS_BOOKMARK, window.end):
+                    yield CHECKPOINT
+        self._log_requests("Read %d changed %s", emitted, counts_before)
+
+    def _advance_created(self, watermark: int, *, rereading: bool) -> bool:
+        """Move the `created` bookmark (and a full re-read's own position) to `watermark`.
+
+        A full re-read moves its position only: the bookmark is already past it and never
+        moves back. True when anything moved.
+        """
+        moved = bookmarks.advance(self._state, watermark)
+        if rereading:
+            moved = (
+                bookmarks.advance_key(self._state, bookmarks.REREAD_POSITION, watermark) or moved
+            )
+        return moved
+
+    def _log_requests(self, message: str, emitted: int, before: RequestCounts) -> None:
+        counts = self._run.api.counts()
+        self._logger.info(
+            message + " in %d requests (%d retried, %d after a 429)",
+            emitted,
+            self._label,
+            counts.requests - before.requests,
+            counts.retries - before.retries,
+            counts.rate_limited - before.rate_limited,
+        )
