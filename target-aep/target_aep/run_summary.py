@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,6 +48,30 @@ class Timing:
             "seconds": round(self.seconds, 3),
             "records_per_second": round(records / self.seconds) if self.seconds else None,
         }
+
+
+class RunSummary:
+    """The run's tallies, one per stream (kept across sink replacements on schema changes), and
+    when the first record arrived."""
+
+    def __init__(self) -> None:
+        self.tallies: dict[str, StreamTally] = {}
+        self.first_record_at: float | None = None  # wall clock, set by the first batch's start
+
+    def tally_for(self, stream: str) -> StreamTally:
+        """The counters of `stream`."""
+        return self.tallies.setdefault(stream, StreamTally())
+
+    def note_batch_started(self) -> None:
+        """A batch got its first record: the run's first one starts the clock."""
+        if self.first_record_at is None:
+            self.first_record_at = time.time()
+
+    def timing(self) -> Timing | None:
+        """First record -> now, once a record arrived."""
+        if self.first_record_at is None:
+            return None
+        return Timing(self.first_record_at, time.time())
 
 
 def _iso(moment: float) -> str:

@@ -1,37 +1,24 @@
 """target-aep: Stripe records (from tap-stripe-xdm or any Stripe tap) -> XDM -> AEP.
 
-The target owns what every stream shares: the settings, the destination, the dead-letter file,
-the tenant id and the dataset schemas (Schema Registry, file or built-in). Sinks (`sink.py`) do
-the per-record work.
+The SDK glue of the run: the settings read once, the run's routes (route.py: destination,
+dead-letter file, dataset schemas), the input loop, and the run summary at the end. Sinks
+(`sink.py`) hand each stream's records to its route.
 """
 
 from __future__ import annotations
 
 import gc
-import threading
-import time
-from collections.abc import Mapping
-from functools import cached_property
 from typing import IO, Any, ClassVar
 
 from singer_sdk import Target
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 
-from target_aep.deadletter import DeadLetterWriter
-from target_aep.delivery import build_delivery
-from target_aep.delivery.base import Delivery
-from target_aep.mapping import MAPPING_NAMES, Mapper
-from target_aep.mapping.converters import MappingOptions
-from target_aep.run_summary import StreamTally, Timing, render_table, write_summary
-from target_aep.settings import StreamSettings, TargetSettings, config_schema
+from target_aep.mapping import MAPPING_NAMES
+from target_aep.route import Routes
+from target_aep.run_summary import render_table, write_summary
+from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
-from target_aep.validation import (
-    RecordValidator,
-    builtin_schema,
-    schema_from_file,
-    with_tenant,
-)
 
 
 class TargetAep(Target):
@@ -40,8 +27,9 @@ class TargetAep(Target):
     name = "target-aep"
     config_jsonschema = config_schema(MAPPING_NAMES)
     default_sink_class = AepSink
-    # msgspec parses Singer input several times faster than the default json reader (singer.md
-    # 1.16); it comes with singer-sdk[msgspec], already a dependency.
+    # msgspec parses Singer input several times faster than the SDK's default json reader
+    # (https://sdk.meltano.com/en/latest/guides/performance.html); it comes with
+    # singer-sdk[msgspec], already a dependency.
     message_reader_class = MsgSpecReader
     # No `validate-records`: the Stripe-shaped input is not what must be valid, the mapped XDM
     # is, and that is always validated (validation.py); the SDK setting would do nothing here.
@@ -68,10 +56,10 @@ class TargetAep(Target):
         validate_config: bool = True,
         **kwargs: Any,
     ) -> None:
-        """Read the settings once; every problem of them at once (`validate_config` is kept for
-        the SDK's signature: settings are always checked, the target cannot run without)."""
-        # The SDK's own schema check would stop at its first failing kind of problem; the
-        # settings check below lists them all (the SDK's built-in settings included).
+        """Read the settings once, reporting every problem of them at once (settings are always
+        checked: `validate_config` is kept for the SDK's signature)."""
+        # The SDK's own schema check would stop the run before the settings check could add
+        # its findings; the settings check covers the SDK's built-in settings too.
         super().__init__(
             config=config, parse_env_config=parse_env_config, validate_config=False, **kwargs
         )
@@ -79,52 +67,7 @@ class TargetAep(Target):
             self.config, mapping_names=MAPPING_NAMES, sdk_schema=self.config_jsonschema
         )
         self.logger.info("%s", self.settings.log_line())
-        self._lock = threading.Lock()
-        self.dead_letters = DeadLetterWriter(self.settings.dead_letter_file)
-        self.tallies: dict[str, StreamTally] = {}
-        self.first_record_at: float | None = None  # wall clock, set by the first batch's start
-        self.delivery: Delivery = build_delivery(self.settings)
-
-    @cached_property
-    def schema_registry(self) -> Any:
-        """The Schema Registry client, or None without Adobe credentials (imported lazily)."""
-        if not self.settings.has_adobe_credentials:
-            return None
-        from target_aep.adobe.platform import PlatformClient
-        from target_aep.adobe.schema_registry import SchemaRegistry
-
-        return SchemaRegistry(PlatformClient(self.settings))
-
-    @cached_property
-    def tenant_id(self) -> str:
-        """`tenant_id`, else the org's tenant id from the Schema Registry (`GET /stats`)."""
-        if self.settings.tenant_id:
-            return self.settings.tenant_id
-        return self.schema_registry.tenant_id()  # the settings check guarantees credentials
-
-    @cached_property
-    def mapping_options(self) -> MappingOptions:
-        """What the converters need from the settings."""
-        return MappingOptions(self.tenant_id, self.settings.identity_namespace)
-
-    def validator_for(
-        self, stream: str, mapper: Mapper, singer_schema: Mapping[str, Any]
-    ) -> RecordValidator:
-        """The dataset schema of `stream`: registry, then file, then built-in (+ tenant area)."""
-        settings = self.settings.streams.get(stream) or StreamSettings()
-        schema_id = settings.schema_id
-        with self._lock:
-            if schema_id and self.schema_registry is not None:
-                schema = self.schema_registry.resolved_schema(schema_id)
-                return RecordValidator(schema, f"Schema Registry schema {schema_id}")
-            if settings.schema_path:
-                setting = f"streams.{stream}.schema_path"
-                schema = schema_from_file(settings.schema_path, setting)
-                return RecordValidator(schema, f"{setting} ({settings.schema_path})")
-            schema = with_tenant(
-                builtin_schema(mapper.schema), self.tenant_id, mapper.tenant_schema(singer_schema)
-            )
-            return RecordValidator(schema, f"built-in schema {mapper.schema}")
+        self.routes = Routes(self.settings)
 
     def listen(self, file_input: IO[str] | None = None) -> None:
         """Read and process all input, with the cyclic GC tuned for holding batches."""
@@ -137,38 +80,27 @@ class TargetAep(Target):
             gc.unfreeze()
             gc.set_threshold(*previous)
 
-    def tally_for(self, stream: str) -> StreamTally:
-        """The run's counters for `stream` (kept across sink replacements on schema changes)."""
-        return self.tallies.setdefault(stream, StreamTally())
-
-    def note_batch_started(self) -> None:
-        """A sink started a batch (with its first record): the run's first one starts the clock."""
-        if self.first_record_at is None:
-            self.first_record_at = time.time()
-
     def process_endofpipe(self) -> None:
         """Drain everything (STATE follows), release the destination, then report the run."""
         try:
             super().process_endofpipe()
         finally:
-            self.delivery.close()
-            self.dead_letters.close()
+            self.routes.close()
         self.report()
 
     def report(self) -> None:
         """Log the per-stream summary and write it to `<output_dir>/run_summary.json`."""
+        summary = self.routes.summary
         letters = self.settings.dead_letter_file
-        timing = None
-        if self.first_record_at is not None:
-            timing = Timing(self.first_record_at, time.time())
+        timing = summary.timing()
         self.logger.info("Run summary:")
-        for line in render_table(self.tallies, letters, timing.seconds if timing else None):
+        for line in render_table(summary.tallies, letters, timing.seconds if timing else None):
             self.logger.info("  %s", line)
-        summary = self.settings.run_summary_file
+        path = self.settings.run_summary_file
         try:
-            write_summary(summary, self.tallies, letters, timing)
+            write_summary(path, summary.tallies, letters, timing)
         except OSError as exc:  # the data is delivered; a missing report must not fail the run
-            self.logger.warning("Could not write the run summary to %s: %s", summary, exc)
+            self.logger.warning("Could not write the run summary to %s: %s", path, exc)
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def test_a_schema_path_file_is_the_dataset_schema(tmp_path):
         tmp_path, tenant_id="acme", streams={"charges": {"schema_path": str(schema_file)}}
     )
     mapper = mapper_for("charges", OPTIONS)
-    validator = target.validator_for("charges", mapper, singer_schema("charges"))
+    validator = target.routes.validator_for("charges", mapper, singer_schema("charges"))
     assert "schema_path" in validator.source
     errors = validator.errors(mapper.map(example("charges")))
     assert {error.keyword for error in errors} == {"additionalProperties"}  # closed: only _id
@@ -164,10 +164,10 @@ def test_with_credentials_and_schema_id_the_registry_schema_is_used_and_gives_th
         streams={"charges": {"schema_id": "https://ns.adobe.com/acme/schemas/abc"}},
     )
     registry = _Registry({"type": "object", "properties": {"_id": {"type": "string"}}})
-    target.__dict__["schema_registry"] = registry  # the lazily built client, replaced
-    assert target.tenant_id == "fromregistry"
-    mapper = mapper_for("charges", target.mapping_options)
-    validator = target.validator_for("charges", mapper, singer_schema("charges"))
+    target.routes.__dict__["schema_registry"] = registry  # the lazily built client, replaced
+    assert target.routes.tenant_id == "fromregistry"
+    mapper = mapper_for("charges", target.routes.mapping_options)
+    validator = target.routes.validator_for("charges", mapper, singer_schema("charges"))
     assert registry.asked == ["https://ns.adobe.com/acme/schemas/abc"]
     assert validator.errors({"_id": "x"}) == []
     assert validator.errors({"_id": "x", "_fromregistry": {}})  # closed like Platform

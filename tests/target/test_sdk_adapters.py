@@ -1,18 +1,23 @@
-"""The lean record path (sink.py): the SDK's per-record steps this target does not need are
-skipped, while everything a record's XDM depends on comes out as the SDK's own steps made it."""
+"""The SDK adapters (sdk_adapters.py): the SDK's per-record steps this target does not need are
+skipped, while everything a record's XDM depends on comes out as the SDK's own steps made it;
+and the installed singer-sdk still has every internal the overrides rely on."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib
+import inspect
 import io
 import json
 import logging
 from pathlib import Path
 
 import pytest
+import singer_sdk
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from target_aep.mapping.ids import record_id
+from target_aep.sdk_adapters import RELIES_ON, LeanRecordSteps
 from target_aep.sink import AepSink
 from target_aep.target import TargetAep
 
@@ -167,3 +172,68 @@ def test_the_gc_collects_less_often_while_input_is_read_and_as_before_after(
     assert seen == [(TargetAep.GC_THRESHOLDS, True)]  # start-up objects frozen: never walked
     assert TargetAep.GC_THRESHOLDS[0] > before[0][0]
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+# --- the SDK internals the overrides rely on -------------------------------------------------
+
+
+def _member(module: str, path: str):
+    found = importlib.import_module(module)
+    for part in path.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return None
+    return found
+
+
+def missing_internals(override: str, needs: dict) -> list[str]:
+    """What the installed singer-sdk lacks of what `override` relies on, each said plainly."""
+    missing = []
+    for module, path, parameters in needs["members"]:
+        member = _member(module, path)
+        if member is None:
+            missing.append(f"{module}.{path} is gone")
+        elif parameters is not None:
+            function = member.fget if isinstance(member, property) else member
+            names = tuple(inspect.signature(function).parameters)
+            if names[:1] == ("self",):
+                names = names[1:]
+            if names != tuple(parameters):
+                missing.append(f"{module}.{path} now takes {names}, not {tuple(parameters)}")
+    init_source = inspect.getsource(_member("singer_sdk.sinks.core", "Sink.__init__"))
+    for attribute in needs.get("instance_attributes", ()):
+        if f"self.{attribute}" not in init_source:
+            missing.append(f"Sink.__init__ no longer sets self.{attribute}")
+    module, path = needs["called_by"]
+    caller = _member(module, path)
+    if caller is None or f"{override}(" not in inspect.getsource(caller):
+        missing.append(f"{module}.{path} no longer calls {override}")
+    return missing
+
+
+@pytest.mark.parametrize("override", sorted(RELIES_ON))
+def test_the_installed_sdk_still_has_every_internal_the_override_relies_on(override):
+    missing = missing_internals(override, RELIES_ON[override])
+    assert not missing, (
+        f"singer-sdk {singer_sdk.__version__} breaks the override {override} in "
+        f"target_aep/sdk_adapters.py: {'; '.join(missing)}"
+    )
+    assert getattr(AepSink, override) is getattr(LeanRecordSteps, override)  # still in use
+
+
+def test_a_missing_internal_is_reported_naming_what_changed():
+    needs = {
+        "members": [
+            ("singer_sdk.sinks.core", "Sink._no_such_step", ("record",)),
+            ("singer_sdk.sinks.core", "Sink._validate_and_parse", ("record", "extra")),
+        ],
+        "instance_attributes": ("_no_such_attribute",),
+        "called_by": ("singer_sdk.target_base", "Target._process_record_message"),
+    }
+    assert missing_internals("_no_such_step", needs) == [
+        "singer_sdk.sinks.core.Sink._no_such_step is gone",
+        "singer_sdk.sinks.core.Sink._validate_and_parse now takes ('record',), "
+        "not ('record', 'extra')",
+        "Sink.__init__ no longer sets self._no_such_attribute",
+        "singer_sdk.target_base.Target._process_record_message no longer calls _no_such_step",
+    ]

@@ -1,0 +1,82 @@
+"""The record path without the SDK: a stream's route maps, validates, keeps or dead-letters each
+record, and delivers a drain's kept records before the dead letters are made durable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from target_aep.errors import InvalidXdmRecordError
+from target_aep.route import Routes
+from target_aep.settings import TargetSettings
+
+from tests.target.examples import example, singer_schema
+
+
+def routes(tmp_path: Path, **config) -> Routes:
+    return Routes(
+        TargetSettings.from_config({"tenant_id": "acme", "output_dir": str(tmp_path), **config})
+    )
+
+
+def letters(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "dead_letter.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_valid_record_is_kept_then_delivered_and_counted(tmp_path):
+    run = routes(tmp_path)
+    route = run.route_for("charges", singer_schema("charges"))
+    kept = route.take(example("charges"))
+    assert kept is not None
+    assert kept.source_id == example("charges")["id"]
+    assert kept.xdm["commerce"]["order"]["currencyCode"] == "USD"
+    route.deliver([kept])
+    run.close()
+    (part,) = (tmp_path / "charges").glob("part-*.json")
+    assert json.loads(part.read_text()) == kept.xdm
+    tally = run.summary.tallies["charges"]
+    assert (tally.received, tally.delivered, tally.dead_lettered) == (1, 1, 0)
+    assert tally.destination == str(tmp_path / "charges")
+
+
+def test_an_invalid_record_is_dead_lettered_with_its_paths_and_not_kept(tmp_path):
+    run = routes(tmp_path)
+    route = run.route_for("charges", singer_schema("charges"))
+    assert route.take({**example("charges"), "currency": "us dollars"}) is None
+    route.deliver([])  # a drain makes the dead letters durable even with nothing to deliver
+    (letter,) = letters(tmp_path)
+    assert letter["reason"].startswith("invalid XDM for built-in schema")
+    assert "/commerce/order/currencyCode" in {error["path"] for error in letter["errors"]}
+    assert run.summary.tallies["charges"].dead_lettered == 1
+
+
+def test_a_record_that_cannot_be_mapped_is_dead_lettered_with_its_source(tmp_path):
+    route = routes(tmp_path).route_for("charges", singer_schema("charges"))
+    assert route.take({**example("charges"), "created": "not a time"}) is None
+    route.deliver([])
+    (letter,) = letters(tmp_path)
+    assert letter["reason"].startswith("mapping failed: ValueError")
+    assert letter["source"]["created"] == "not a time"
+
+
+def test_on_invalid_record_fail_raises_instead_of_dead_lettering(tmp_path):
+    route = routes(tmp_path, on_invalid_record="fail").route_for(
+        "charges", singer_schema("charges")
+    )
+    with pytest.raises(InvalidXdmRecordError, match="currencyCode"):
+        route.take({**example("charges"), "currency": "usdx"})
+    assert letters(tmp_path) == []
+
+
+def test_each_stream_gets_its_mapping_dataset_and_schema_from_the_settings(tmp_path):
+    ids = {"mapping": "customers", "dataset_id": "ds_profiles"}
+    run = routes(tmp_path, streams={"stripe_customers": ids})
+    route = run.route_for("stripe_customers", singer_schema("customers"))
+    assert route.dataset.dataset_id == "ds_profiles"
+    assert route.dataset.is_profile
+    assert route.validator.source == "built-in schema profile.json"
+    kept = route.take(example("customers"))
+    assert kept is not None
+    assert kept.xdm["_id"].startswith("stripe:stripe_customers:")
