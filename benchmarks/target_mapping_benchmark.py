@@ -7,7 +7,7 @@ Prints records/s and CPU µs per record for
   3. the files destination end to end: `target-aep` as a process fed Singer messages from a
      file (JSON parsing, SDK record handling, mapping, validation, atomic files), with and
      without the process's start-up (a 1-record run's cost subtracted).
-Goal from issue 3: mapping + validation <= 50 µs per charge record.
+Goal: mapping + validation <= 50 µs per charge record (the per-record budget of the target).
 
 Run: uv run python benchmarks/target_mapping_benchmark.py [--records N]
 """

@@ -4,7 +4,8 @@ Where a dataset's schema comes from, in order: the Schema Registry (the stream h
 and Adobe credentials are configured), a file (`streams.<name>.schema_path`), or the target's
 built-in Platform-form schema for the stream's mapping plus the tenant area derived from the
 Singer schema. Every source is closed the same way (`close_objects`) because Platform rejects
-unknown keys (aep.md 2.5, 5.3).
+unknown keys ("extraneous key [x] is not permitted",
+https://experienceleague.adobe.com/en/docs/experience-platform/ingestion/quality/streaming-validation).
 
 Cost: the hot path is a fastjsonschema-compiled function (a few µs per record). Only a record
 that fails is checked again with jsonschema, which lists *every* error with its path for the

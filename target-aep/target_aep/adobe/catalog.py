@@ -1,7 +1,9 @@
 """Catalog batch status: poll `GET {platform_url}/data/foundation/catalog/batches/{id}` until done.
 
 Catalog answers an object keyed by the batch id, with a lower-case `status`, `metrics`
-(`failedRecordCount`, ...) and `errors[]`. Which statuses end the wait follows aep.md §3.
+(`failedRecordCount`, ...) and `errors[]`. The wait ends on a terminal status: success/active,
+or failed/failure, aborted, abandoned (never completed), inactive (reverted), deleted
+(https://experienceleague.adobe.com/docs/experience-platform/ingestion/batch/overview.html).
 """
 
 from __future__ import annotations

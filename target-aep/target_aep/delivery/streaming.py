@@ -11,7 +11,8 @@ failures are retried by the Platform client and end the run (`DeliveryError`) wh
 Up to `streaming_concurrency` requests are in flight at once.
 
 Delivery is at-least-once: a request retried after a lost answer may be ingested twice, which is
-harmless for ExperienceEvents because part 1 derives `_id` deterministically.
+harmless for ExperienceEvents because the mapping derives `_id` from the object's state
+(mapping/ids.py): the same state always gets the same `_id`.
 """
 
 from __future__ import annotations

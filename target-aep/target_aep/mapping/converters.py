@@ -105,7 +105,8 @@ def _state_province(address: Any, _obj: Mapping, _opts: MappingOptions) -> str |
 
 
 def _customer_identity(value: Any, _obj: Mapping, opts: MappingOptions) -> dict | None:
-    """The Stripe customer id in the custom namespace, the primary identity (aep.md 7.1)."""
+    """The Stripe customer id in the custom namespace (`identity_namespace`), the primary
+    identity: it is the person, wherever the object names one."""
     customer = id_of(value)
     if not customer:
         return None
@@ -129,7 +130,8 @@ def _email_identity(value: Any, _obj: Mapping, _opts: MappingOptions) -> dict | 
 
 
 def _payment_type(details: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    """Stripe payment method -> XDM's suggested paymentType values (aep.md 7.3)."""
+    """Stripe payment method -> XDM's paymentType values (credit_card, debit_card, paypal, other,
+    ...: https://experienceleague.adobe.com/en/docs/experience-platform/xdm/data-types/payment-item)."""
     if not isinstance(details, dict) or not details.get("type"):
         return None
     kind = details["type"]
@@ -172,7 +174,9 @@ def _captured_amount(charge: Any, _obj: Mapping, _opts: MappingOptions) -> float
 
 
 def _subscription_timestamp(sub: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    """A snapshot is stamped with the latest moment its state changed (aep.md 7.3)."""
+    """A snapshot is stamped with the latest moment its state changed: created, period start,
+    canceled, ended; since Stripe API 2025-03-31 the period start is on the items
+    (https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-subscription-current-period-start-and-end)."""
     moments = [
         to_rfc3339(sub.get(key))
         for key in ("created", "current_period_start", "canceled_at", "ended_at")

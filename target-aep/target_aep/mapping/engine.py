@@ -168,7 +168,9 @@ def _apply(steps: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) 
 
 
 def _one_primary(identity_map: dict) -> None:
-    """Exactly one identity is primary (aep.md 5.5): promote the first when none is."""
+    """Exactly one identity of a record is primary
+    (https://experienceleague.adobe.com/en/docs/experience-platform/collection/identity/identity-map):
+    promote the first when none is."""
     rows = [row for items in identity_map.values() for row in items]
     if rows and not any(row.get("primary") for row in rows):
         rows[0]["primary"] = True

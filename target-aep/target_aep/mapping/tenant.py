@@ -16,7 +16,8 @@ from target_aep.mapping.names import camel_case
 from target_aep.mapping.timestamps import to_rfc3339
 from target_aep.sdk_adapters import SDC_PREFIX
 
-# Stripe fields holding Unix seconds whose names do not end in `_at` (aep.md 7.1).
+# Stripe fields holding Unix seconds whose names do not end in `_at` (e.g. a balance transaction's
+# `available_on`: https://docs.stripe.com/api/balance_transactions/object).
 TIMESTAMP_FIELDS = frozenset(
     {
         "created",
@@ -35,7 +36,9 @@ TIMESTAMP_FIELDS = frozenset(
     }
 )
 
-# Maps of user keys: keys kept verbatim, values as strings (XDM map of strings, aep.md 7.2).
+# Maps of user keys: keys kept verbatim, values as strings. Stripe's `metadata` is such a map
+# (https://docs.stripe.com/metadata); XDM has maps of strings (an object with
+# `additionalProperties`: https://experienceleague.adobe.com/en/docs/experience-platform/xdm/schema/field-constraints).
 MAP_FIELDS = frozenset({"metadata"})
 
 

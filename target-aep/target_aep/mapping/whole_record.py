@@ -12,7 +12,8 @@ from target_aep.sdk_adapters import SDC_DELETED_AT
 
 
 class CompatMapper:
-    """`mapping_mode: compat`: the layout of Adobe's own Stripe source (aep.md 6.7).
+    """`mapping_mode: compat`: the layout of Adobe's own Stripe source
+    (https://experienceleague.adobe.com/en/docs/experience-platform/sources/api-tutorials/create/payments/stripe).
 
     Every Stripe field as is under `_<tenant>.<resource>_data.<stripe field>`: snake_case names,
     raw minor units and epoch seconds, no standard XDM fields, no identity. Only `_id` is added

@@ -1,4 +1,4 @@
-"""Each stream's table maps its Stripe example to the XDM fields aep.md section 7 specifies."""
+"""Each stream's table maps its Stripe example to the XDM fields its class and field groups hold."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One declarative mapping table per Stripe stream (aep.md 7.3), keyed by stream name."""
+"""One declarative mapping table per Stripe stream, keyed by stream name; each module says which
+Stripe object it reads and which XDM class and field groups it fills."""
 
 from __future__ import annotations
 

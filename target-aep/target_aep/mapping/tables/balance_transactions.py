@@ -1,4 +1,7 @@
-"""balance_transactions -> XDM ExperienceEvent, no person (aep.md 7.3, "Balance transaction").
+"""balance_transactions -> XDM ExperienceEvent, no person.
+
+Stripe's Balance Transaction (https://docs.stripe.com/api/balance_transactions/object) as an
+event (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/classes/experienceevent).
 
 Nothing in XDM models fees/net, so the money lives in the tenant area: major units under
 Stripe's names, the raw integers as `*Minor`. The dataset is not meant for Profile.

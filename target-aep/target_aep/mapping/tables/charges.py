@@ -1,5 +1,9 @@
 # ruff: noqa: E501  (aligned columns make the table checkable field by field)
-"""charges -> XDM ExperienceEvent + Commerce Details + IdentityMap (aep.md 7.3, "Charge")."""
+"""charges -> XDM ExperienceEvent + Commerce Details + IdentityMap.
+
+Stripe's Charge (https://docs.stripe.com/api/charges/object) as a commerce event
+(https://experienceleague.adobe.com/en/docs/experience-platform/xdm/field-groups/event/commerce-details).
+"""
 
 from target_aep.mapping.engine import Table
 

@@ -1,4 +1,7 @@
-"""customers -> XDM Individual Profile (aep.md 7.3, "Customer").
+"""customers -> XDM Individual Profile.
+
+Stripe's Customer (https://docs.stripe.com/api/customers/object) as a profile record
+(https://experienceleague.adobe.com/en/docs/experience-platform/xdm/classes/individual-profile).
 
 Field groups: Demographic Details (person), Personal Contact Details (email, phones,
 addresses), IdentityMap (Stripe customer id in the configured namespace, primary; Email),

@@ -1,4 +1,8 @@
-"""prices -> a record shaped like the XDM Product class (aep.md 7.3, "Price", option A)."""
+"""prices -> a record shaped like the XDM Product class.
+
+Stripe's Price (https://docs.stripe.com/api/prices/object) as a product record
+(https://github.com/adobe/xdm/blob/master/docs/reference/classes/product.schema.md).
+"""
 
 from target_aep.mapping.engine import Table
 

@@ -1,5 +1,8 @@
 # ruff: noqa: E501  (aligned columns make the table checkable field by field)
-"""refunds -> XDM ExperienceEvent + Commerce Details (aep.md 7.3, "Refund").
+"""refunds -> XDM ExperienceEvent + Commerce Details.
+
+Stripe's Refund (https://docs.stripe.com/api/refunds/object) in `commerce.order.refunds[]`
+(https://experienceleague.adobe.com/en/docs/experience-platform/xdm/field-groups/event/commerce-details).
 
 Stripe's `reason` (duplicate, fraudulent, ...) does not fit XDM's strict `refundReason` enum
 (return | price_adjustment), so it stays in the tenant area with everything else.

@@ -1,4 +1,7 @@
-"""subscriptions -> XDM ExperienceEvent snapshot + productListItems (aep.md 7.3, "Subscription").
+"""subscriptions -> XDM ExperienceEvent snapshot + productListItems.
+
+Stripe's Subscription (https://docs.stripe.com/api/subscriptions/object), its items as
+`productListItems[]` (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/data-types/product-list-item).
 
 Each state of a subscription (status, period) is its own event: the `_id` digests the state.
 The event type is `stripe.subscription.<status>`, or `stripe.subscription.deleted` for the
