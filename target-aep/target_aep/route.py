@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -29,30 +30,22 @@ from target_aep.validation import RecordValidator, builtin_schema, schema_from_f
 MAPPING_FAILURES = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
 
 
+@dataclass(eq=False)
 class Route:
     """One Singer stream -> one AEP dataset."""
 
-    def __init__(
-        self,
-        *,
-        mapper: Mapper,
-        validator: RecordValidator,
-        dataset: Dataset,
-        delivery: Delivery,
-        dead_letters: DeadLetterWriter,
-        tally: StreamTally,
-        summary: RunSummary,
-        fail_on_invalid: bool,
-    ) -> None:
-        self.stream = dataset.stream
-        self.mapper = mapper
-        self.validator = validator
-        self.dataset = dataset
-        self.delivery = delivery
-        self.dead_letters = dead_letters
-        self.tally = tally
-        self.summary = summary
-        self.fail_on_invalid = fail_on_invalid
+    mapper: Mapper
+    validator: RecordValidator
+    dataset: Dataset
+    delivery: Delivery
+    dead_letters: DeadLetterWriter
+    tally: StreamTally
+    summary: RunSummary
+    fail_on_invalid: bool
+    stream: str = field(init=False)  # the dataset's stream, read per record
+
+    def __post_init__(self) -> None:
+        self.stream = self.dataset.stream
 
     def batch_started(self) -> None:
         """A batch got its first record: the run's first one starts the summary's clock."""
