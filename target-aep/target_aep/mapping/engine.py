@@ -14,7 +14,7 @@ from typing import Any
 
 from target_aep.mapping.converters import MappingOptions, converter_named
 from target_aep.mapping.ids import record_id
-from target_aep.mapping.tenant import tenant_object, tenant_schema
+from target_aep.mapping.tenant import Layout, tenant_layout, tenant_object, tenant_schema
 from target_aep.mapping.timestamps import to_rfc3339
 from target_aep.sdk_adapters import SDC_DELETED_AT
 
@@ -195,6 +195,7 @@ class TableMapper:
         self._tenant_consumed = frozenset(consumed | {"id", "object", "livemode"})
         self._tenant_root = f"_{options.tenant_id}"
         self._deletion_event = f"stripe.{table.object_key}.deleted"
+        self._layout: Layout | None = None
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One Stripe object (as the tap emitted it) -> one XDM record in Platform form."""
@@ -218,7 +219,7 @@ class TableMapper:
         return xdm
 
     def _tenant(self, record: Mapping[str, Any]) -> dict:
-        detail = tenant_object(record, self._tenant_consumed)
+        detail = tenant_object(record, self._tenant_consumed, layout=self._layout)
         _apply(self._tenant_rows, record, detail, self.options)
         stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
         if record.get("id"):
@@ -235,7 +236,11 @@ class TableMapper:
         return stripe
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
-        """Schema of `_<tenant>` for this mapping, derived from the stream's Singer schema."""
+        """Schema of `_<tenant>` for this mapping, derived from the stream's Singer schema.
+
+        From then on, records are written by the layout of that same schema (`tenant_layout`).
+        """
+        self._layout = tenant_layout(dict(singer_schema))
         properties = {
             key: sub
             for key, sub in singer_schema.get("properties", {}).items()

@@ -4,11 +4,28 @@ Two halves of one rule live here so they cannot drift apart: `tenant_value` turn
 into its tenant form, and `tenant_schema` turns the stream's Singer schema into the Platform-form
 (closed) schema of that same tenant form. Together they keep "nothing lost" checkable: whatever
 the tap declares is carried, and validated, without a hand-written list of Stripe fields.
+
+XDM fields cannot say everything JSON Schema can: one type per field, no `anyOf`/`oneOf`, every
+object with declared sub-fields, maps of strings or integers only
+(https://experienceleague.adobe.com/en/docs/experience-platform/xdm/schema/field-constraints).
+So `tenant_layout` reads the Singer schema once per stream, and every field follows one of these
+rules, in the values (`tenant_object(..., layout=...)`) and in the schema alike (`RULES`):
+
+- an object with declared properties -> a closed object of those fields, by these rules;
+- `metadata` (or any object of string values) -> a map of strings (keys as is);
+- an expandable field (a string or an object: Stripe's id or expanded object) -> a string, the
+  id (the string itself, or the expanded object's `id`);
+- an object without declared properties, any other union of types, an untyped field -> a
+  string holding the Stripe value as compact JSON text, keys sorted (a string stays as is);
+- an array -> an array whose items follow these rules;
+- anything else (string, number, integer, boolean, date-time) -> that type; Unix-second
+  fields become RFC 3339 date-times (camelCase layout).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -68,15 +85,57 @@ def _plan(key: str, camel: bool) -> tuple[str | None, bool, bool]:
     return plan
 
 
-def _tenant_dict(value: dict, camel: bool, skip: frozenset[str] = frozenset()) -> dict | None:
+# Rule kinds of a layout: (kind, child), child the layout of an object's fields or the rule of an
+# array's items. VALUE, OBJECT and MAP convert as the generic rules do; ID and TEXT reshape.
+VALUE, OBJECT, MAP, ARRAY, ID, TEXT = range(6)
+Layout = dict  # field name -> (kind, child)
+RULES = {
+    VALUE: "as its type",
+    OBJECT: "object of declared fields",
+    MAP: "map of strings",
+    ARRAY: "array",
+    ID: "string: the id of an expandable object",
+    TEXT: "string: JSON text of a value XDM cannot type",
+}
+
+
+def json_text(value: Any) -> str | None:
+    """A value XDM cannot type, as compact JSON text with sorted keys (None when empty)."""
+    if value is None or value == "" or value == {} or value == []:
+        return None
+    if type(value) is str:
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _reshaped(item: Any, rule_kind: int) -> str | None:
+    """An ID or TEXT field's value."""
+    if rule_kind == ID:
+        if type(item) is str:
+            return item or None
+        if isinstance(item, dict) and item.get("id"):
+            return str(item["id"])
+    return json_text(item)
+
+
+def _tenant_dict(
+    value: dict, camel: bool, skip: frozenset[str] = frozenset(), layout: Layout | None = None
+) -> dict | None:
     """The hot loop: one plan lookup per key, exact-type dispatch, only containers recurse."""
     kept = {}
     plan_of = _KEY_PLANS[camel].get
+    rule_of = layout.get if layout is not None else None
     for key, item in value.items():
         if item is None or key in skip:
             continue
         name, is_timestamp, is_map = plan_of(key) or _plan(key, camel)
         if name is None:
+            continue
+        rule = rule_of(key) if rule_of is not None else None
+        if rule is not None and rule[0] >= ID:
+            text = _reshaped(item, rule[0])
+            if text:
+                kept[name] = text
             continue
         kind = type(item)
         if kind is str:
@@ -87,14 +146,14 @@ def _tenant_dict(value: dict, camel: bool, skip: frozenset[str] = frozenset()) -
         elif kind is bool or kind is float:
             kept[name] = item
         elif kind is dict:
-            if is_map:
+            if is_map or (rule is not None and rule[0] == MAP):
                 converted = {str(k): str(v) for k, v in item.items() if v is not None and v != ""}
             else:
-                converted = _tenant_dict(item, camel)
+                converted = _tenant_dict(item, camel, layout=rule[1] if rule else None)
             if converted:
                 kept[name] = converted
         elif kind is list:
-            converted_items = _tenant_list(item, key, camel)
+            converted_items = _tenant_list(item, key, camel, rule[1] if rule else None)
             if converted_items:
                 kept[name] = converted_items
         else:
@@ -104,14 +163,20 @@ def _tenant_dict(value: dict, camel: bool, skip: frozenset[str] = frozenset()) -
     return kept or None
 
 
-def _tenant_list(value: list, name: str, camel: bool) -> list | None:
+def _tenant_list(
+    value: list, name: str, camel: bool, item_rule: tuple | None = None
+) -> list | None:
     """A list's items in tenant form (the name is the list's: its items inherit its rules)."""
     kept = []
     nested_objects = name not in MAP_FIELDS
+    reshape = item_rule[0] if item_rule is not None and item_rule[0] >= ID else None
+    child = item_rule[1] if item_rule is not None else None
     for item in value:
         kind = type(item)
-        if kind is dict and nested_objects:
-            converted = _tenant_dict(item, camel)
+        if reshape is not None:
+            converted = _reshaped(item, reshape)
+        elif kind is dict and nested_objects:
+            converted = _tenant_dict(item, camel, layout=child)
         elif kind is str:
             converted = item or None
         else:
@@ -121,9 +186,18 @@ def _tenant_list(value: list, name: str, camel: bool) -> list | None:
     return kept or None
 
 
-def tenant_object(record: dict, skip: frozenset[str] = frozenset(), camel: bool = True) -> dict:
-    """A whole Stripe object in tenant form, leaving out the `skip` fields (mapped elsewhere)."""
-    return _tenant_dict(record, camel, skip) or {}
+def tenant_object(
+    record: dict,
+    skip: frozenset[str] = frozenset(),
+    camel: bool = True,
+    layout: Layout | None = None,
+) -> dict:
+    """A whole Stripe object in tenant form, leaving out the `skip` fields (mapped elsewhere).
+
+    With the stream's `layout` (`tenant_layout`), fields XDM cannot type are reshaped by its
+    rules; fields the layout does not know (not in the stream's schema) keep the generic rules.
+    """
+    return _tenant_dict(record, camel, skip, layout) or {}
 
 
 def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
@@ -161,59 +235,77 @@ def _types_of(schema: dict) -> list[str]:
     return [t for t in types if t != "null"]
 
 
-def _only(schema: dict, kind: str) -> dict:
-    """`schema` restricted to one JSON type (its object/array keywords only where they apply)."""
-    single = {**schema, "type": kind}
-    if kind != "object":
-        single.pop("properties", None)
-        single.pop("additionalProperties", None)
-    if kind != "array":
-        single.pop("items", None)
-    return single
-
-
-def tenant_schema(schema: dict, name: str = "", camel: bool = True) -> dict:
-    """The Platform-form schema of `tenant_value(value)` for values valid against `schema`.
-
-    Objects with properties are closed; objects without are maps; `anyOf`/`oneOf` alternatives
-    (Stripe's expandable fields: an id or the object) stay alternatives; nullability disappears
-    because nulls are never sent.
-    """
+def _options(schema: dict) -> list[dict] | None:
+    """The non-null alternatives of a field that may hold several types, else None."""
     for combinator in ("anyOf", "oneOf"):
         if combinator in schema:
-            options = [tenant_schema(option, name, camel) for option in schema[combinator]]
-            options = [option for option in options if option.get("type") != "null"]
-            if len(options) == 1:
-                return options[0]
-            return {"anyOf": options} if options else {}
+            return [o for o in schema[combinator] if _types_of(o) or "properties" in o]
     types = _types_of(schema)
-    if len(types) > 1:  # e.g. Stripe's expandable ["string", "object"]: one schema per type
-        options = [tenant_schema(_only(schema, kind), name, camel) for kind in types]
-        return {"anyOf": options}
+    if len(types) > 1:
+        return [{**schema, "type": kind} for kind in types]
+    return None
+
+
+_STRING = {"type": "string"}
+
+
+def _rule(schema: dict, name: str, camel: bool) -> tuple[tuple, dict]:
+    """One field's (layout rule, Platform-form schema): the table in the module docstring."""
+    options = _options(schema)
+    if options is not None:
+        if len(options) == 1:
+            return _rule({k: v for k, v in options[0].items() if k != "anyOf"}, name, camel)
+        kinds = {t for option in options for t in (_types_of(option) or ["object"])}
+        if kinds == {"string", "object"}:
+            return (ID, None), dict(_STRING)
+        return (TEXT, None), dict(_STRING)
+    types = _types_of(schema)
     if "object" in types or "properties" in schema:
-        if name in MAP_FIELDS:
-            return {"type": "object", "additionalProperties": {"type": "string"}}
         properties = schema.get("properties")
-        if properties:
-            converted = {
-                (camel_case(key) if camel else key): tenant_schema(sub, key, camel)
-                for key, sub in properties.items()
-                if not _is_singer_metadata(key)
-            }
-            return {"type": "object", "properties": converted, "additionalProperties": False}
         extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
-            return {"type": "object", "additionalProperties": tenant_schema(extra, "", camel)}
-        return {"type": "object"}
+        if name in MAP_FIELDS or (
+            not properties and isinstance(extra, dict) and _types_of(extra) == ["string"]
+        ):
+            return (MAP, None), {"type": "object", "additionalProperties": {"type": "string"}}
+        if properties:
+            layout: Layout = {}
+            converted = {}
+            for key, sub in properties.items():
+                if _is_singer_metadata(key):
+                    continue
+                layout[key], converted[camel_case(key) if camel else key] = _rule(sub, key, camel)
+            schema_out = {"type": "object", "properties": converted, "additionalProperties": False}
+            return (OBJECT, layout), schema_out
+        return (TEXT, None), dict(_STRING)
     if "array" in types:
         items = schema.get("items")
-        return {"type": "array", "items": tenant_schema(items, name, camel) if items else {}}
+        if not items:
+            return (ARRAY, (TEXT, None)), {"type": "array", "items": dict(_STRING)}
+        item_rule, item_schema = _rule(items, name, camel)
+        return (ARRAY, item_rule), {"type": "array", "items": item_schema}
+    if not types:
+        return (TEXT, None), dict(_STRING)
     fmt = schema.get("format")
     if fmt in ("date-time", "date"):
         if camel:
-            return {"type": "string", "format": "date-time"}
-        return {"type": "integer"}
+            return (VALUE, None), {"type": "string", "format": "date-time"}
+        return (VALUE, None), {"type": "integer"}
     if camel and is_timestamp_field(name) and set(types) & {"integer", "number"}:
-        return {"type": "string", "format": "date-time"}
+        return (VALUE, None), {"type": "string", "format": "date-time"}
     # Stripe's enums grow over time; Platform's tenant strings would not enforce them either.
-    return {"type": types[0]} if types else {}
+    return (VALUE, None), {"type": types[0]}
+
+
+def tenant_layout(schema: dict, camel: bool = True) -> Layout:
+    """How each field of a stream's records is written (the first half of `_rule`)."""
+    rule, _ = _rule({"type": "object", **schema}, "", camel)
+    return rule[1] or {}
+
+
+def tenant_schema(schema: dict, name: str = "", camel: bool = True) -> dict:
+    """The Platform-form schema of `tenant_object(value, layout=tenant_layout(schema))`.
+
+    Objects with properties are closed; every field has one type XDM can declare (see the
+    module docstring); nullability disappears because nulls are never sent.
+    """
+    return _rule(schema, name, camel)[1]

@@ -7,7 +7,7 @@ from typing import Any
 
 from target_aep.mapping.ids import record_id
 from target_aep.mapping.names import camel_case
-from target_aep.mapping.tenant import tenant_schema, tenant_value
+from target_aep.mapping.tenant import Layout, tenant_layout, tenant_object, tenant_schema
 from target_aep.sdk_adapters import SDC_DELETED_AT
 
 
@@ -28,13 +28,14 @@ class CompatMapper:
         self.stream = stream
         self._root = f"_{tenant_id}"
         self._branch = f"{stream}_data"
+        self._layout: Layout | None = None
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One Stripe object -> `{_id, _<tenant>: {<resource>_data: raw fields}}`.
 
         A delete from change capture carries Stripe's own marker, `deleted: true`.
         """
-        raw = tenant_value(dict(record), camel=False) or {}
+        raw = tenant_object(dict(record), camel=False, layout=self._layout)
         if record.get(SDC_DELETED_AT):
             raw["deleted"] = True
         return {
@@ -43,7 +44,11 @@ class CompatMapper:
         }
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
-        """Schema of `_<tenant>`: the stream's Singer schema with raw names and values."""
+        """Schema of `_<tenant>`: the stream's Singer schema with raw names and values.
+
+        From then on, records are written by the layout of that same schema (`tenant_layout`).
+        """
+        self._layout = tenant_layout(dict(singer_schema), camel=False)
         branch = tenant_schema({"type": "object", **dict(singer_schema)}, camel=False)
         branch.setdefault("properties", {}).setdefault("deleted", {"type": "boolean"})
         return {
@@ -67,12 +72,13 @@ class GenericMapper:
         self.stream = stream
         self._root = f"_{tenant_id}"
         self._branch = camel_case(stream)
+        self._layout: Layout | None = None
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """Any record -> `{_id, _<tenant>: {<stream>: camelCased fields}}`; a delete from
         change capture is marked `deleted: true`."""
         xdm: dict[str, Any] = {"_id": record_id(self.stream, record.get("id"), record)}
-        kept = tenant_value(dict(record))
+        kept = tenant_object(dict(record), layout=self._layout) or None
         if record.get(SDC_DELETED_AT):
             kept = {**(kept or {}), "deleted": True}
         if kept:
@@ -81,6 +87,7 @@ class GenericMapper:
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
         """Schema of `_<tenant>`: the stream's Singer schema, camelCased and closed."""
+        self._layout = tenant_layout(dict(singer_schema))
         branch = tenant_schema({"type": "object", **dict(singer_schema)})
         branch.setdefault("properties", {}).setdefault("deleted", {"type": "boolean"})
         return {

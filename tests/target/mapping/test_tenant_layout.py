@@ -1,0 +1,96 @@
+"""Fields XDM cannot type follow one rule in the values and in the schema (mapping/tenant.py)."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from target_aep.mapping.tenant import tenant_layout, tenant_object, tenant_schema
+
+SINGER = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "created": {"type": "integer"},
+        "customer": {
+            "anyOf": [{"type": "string"}, {"type": "object"}, {"type": "null"}],
+            "description": "Expandable",
+        },
+        "payment_method_details": {"type": ["object", "null"]},
+        "metadata": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "outcome": {
+            "type": ["object", "null"],
+            "properties": {"risk_score": {"type": ["integer", "null"]}, "source": {}},
+        },
+        "refunds": {
+            "type": "object",
+            "properties": {"data": {"type": "array", "items": {"type": "object"}}},
+        },
+        "amount_or_text": {"type": ["integer", "string"]},
+    },
+}
+
+
+def converted(record: dict, camel: bool = True) -> dict:
+    return tenant_object(record, camel=camel, layout=tenant_layout(SINGER, camel=camel))
+
+
+def test_an_expandable_field_is_its_id_whether_or_not_it_was_expanded():
+    assert converted({"customer": "cus_1"}) == {"customer": "cus_1"}
+    assert converted({"customer": {"id": "cus_1", "email": "a@b.c"}}) == {"customer": "cus_1"}
+
+
+def test_objects_without_declared_fields_and_other_unions_are_json_text():
+    record = {
+        "payment_method_details": {"type": "card", "card": {"last4": "4242", "brand": "visa"}},
+        "outcome": {"risk_score": 32, "source": {"b": 1, "a": None}},
+        "refunds": {"data": [{"id": "re_1", "amount": 5}]},
+        "amount_or_text": 5,
+    }
+    assert converted(record) == {
+        "paymentMethodDetails": '{"card":{"brand":"visa","last4":"4242"},"type":"card"}',
+        "outcome": {"riskScore": 32, "source": '{"a":null,"b":1}'},
+        "refunds": {"data": ['{"amount":5,"id":"re_1"}']},
+        "amountOrText": "5",
+    }
+
+
+def test_declared_fields_keep_their_rules():
+    record = {"id": "ch_1", "created": 1679090539, "metadata": {"order": 7}}
+    assert converted(record) == {
+        "id": "ch_1",
+        "created": "2023-03-17T22:02:19Z",
+        "metadata": {"order": "7"},
+    }
+    assert converted(record, camel=False)["created"] == 1679090539
+
+
+@pytest.mark.parametrize("camel", [True, False])
+def test_every_converted_record_validates_against_the_derived_schema(camel):
+    schema = tenant_schema(SINGER, camel=camel)
+    record = {
+        "id": "ch_1",
+        "created": 1679090539,
+        "customer": {"id": "cus_1"},
+        "payment_method_details": {"card": {}},
+        "metadata": {"a": "b"},
+        "outcome": {"risk_score": 1, "source": ["x"]},
+        "refunds": {"data": [{"id": "re_1"}, "re_2"]},
+        "amount_or_text": "x",
+    }
+    jsonschema.Draft7Validator(schema).validate(converted(record, camel=camel))
+
+
+def test_the_derived_schema_has_one_type_per_field_and_declared_objects_only():
+    def walk(node, path):
+        assert isinstance(node.get("type"), str), path
+        assert not {"anyOf", "oneOf"} & set(node), path
+        if node["type"] == "object":
+            assert node.get("properties") or node.get("additionalProperties") == {
+                "type": "string"
+            }, path
+            for name, sub in (node.get("properties") or {}).items():
+                walk(sub, f"{path}.{name}")
+        if node["type"] == "array":
+            walk(node["items"], path + "[]")
+
+    walk(tenant_schema(SINGER), "")
