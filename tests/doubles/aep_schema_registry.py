@@ -17,6 +17,10 @@ https://experienceleague.adobe.com/en/docs/experience-platform/xdm/api/overview)
   field, no `anyOf`/`oneOf`, objects with declared sub-fields, maps of strings or integers
   (`meta:xdmType: map`), names of letters, digits, `-` and `_` not starting with `_`, unique at
   their level regardless of case. A violation is a 400 naming the field's path.
+- A tenant class (`/tenant/classes`) names one behaviour (`https://ns.adobe.com/xdm/data/record`
+  or `.../time-series`) in its `allOf`, and may add custom fields as a field group does
+  (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/api/classes#create); only
+  field groups intended for it extend it.
 - A schema is one class plus field groups (`allOf` of `$ref`s); the registry composes them
   (`composed`) and refuses fields that collide. `meta:immutableTags: ["union"]` enables it for
   Profile and can never be removed.
@@ -43,7 +47,7 @@ import jsonschema
 
 from tests.doubles.aep_http import Answer, RefusalError, json_body, matches, problem
 from tests.doubles.json_patch import PatchError, apply_patch
-from tests.doubles.xdm_library import StandardLibrary
+from tests.doubles.xdm_library import BEHAVIOURS, StandardLibrary
 
 PREFIX = "/data/foundation/schemaregistry"
 LIST_ACCEPTS = ("application/vnd.adobe.xed-id+json", "application/vnd.adobe.xed+json")
@@ -81,7 +85,7 @@ class Descriptor:
 
 @dataclass
 class TenantResource:
-    kind: str  # "mixins" or "schemas"
+    kind: str  # "mixins", "schemas" or "classes"
     document: dict
     minor: int = 0
 
@@ -208,8 +212,8 @@ class SchemaRegistry:
             return self._list(container, kind, query, headers)
         if method == "GET" and len(rest) == 1:
             return self._lookup(container, kind, rest[0], headers)
-        if container != "tenant" or kind == "classes":
-            return problem(405, "Only tenant field groups and schemas can be written here")
+        if container != "tenant":
+            return problem(405, "Only tenant resources can be written")
         if method == "POST" and not rest:
             return self._create(kind, json_body(body))
         if method in ("PATCH", "PUT") and len(rest) == 1:
@@ -356,7 +360,7 @@ class SchemaRegistry:
         missing = [k for k in ("title", "type") if not request.get(k)]
         if kind == "mixins" and not isinstance(request.get("meta:intendedToExtend"), list):
             missing.append("meta:intendedToExtend")
-        if kind == "schemas" and not request.get("allOf"):
+        if kind in ("schemas", "classes") and not request.get("allOf"):
             missing.append("allOf")
         if missing:
             return problem(400, "Required attributes missing", ", ".join(missing), "XDM-1002")
@@ -411,11 +415,32 @@ class SchemaRegistry:
             class_id = self._class_of(request)
             attributes["meta:class"] = class_id
             attributes["meta:extends"] = self._extends(request)
+        if kind == "classes":
+            attributes["meta:extends"] = [self._behaviour_of(request)]
         return attributes
+
+    def _behaviour_of(self, document: dict) -> str:
+        behaviours = [r for r in _refs(document) if r in BEHAVIOURS]
+        if len(behaviours) != 1:
+            raise RefusalError(
+                problem(400, "A class needs exactly one behaviour in allOf", str(BEHAVIOURS))
+            )
+        return behaviours[0]
+
+    def _class_resource(self, class_id: str) -> tuple[dict, str | None]:
+        """(Platform-form schema, behaviour) of a standard or tenant class."""
+        tenant = self._tenant("classes", class_id)
+        if tenant is not None:
+            behaviour = self._behaviour_of(tenant.document)
+            base = copy.deepcopy(self.library.get(behaviour).schema)  # type: ignore[union-attr]
+            merge_properties(base["properties"], self._field_group_properties(tenant.document), "")
+            return base, behaviour
+        resource = self.library.get(class_id)  # type: ignore[union-attr]
+        return copy.deepcopy(resource.schema), resource.behaviour
 
     def _class_of(self, document: dict) -> str:
         refs = _refs(document)
-        classes = [r for r in refs if self._standard(r, "classes")]
+        classes = [r for r in refs if self._standard(r, "classes") or self._tenant("classes", r)]
         if len(classes) != 1:
             unknown = [r for r in refs if self._tenant("mixins", r) is None and r not in classes]
             detail = f"allOf must reference exactly one class; found {classes or 'none'}"
@@ -428,7 +453,7 @@ class SchemaRegistry:
 
     def _extends(self, document: dict) -> list[str]:
         class_id = self._class_of(document)
-        behaviour = self.library.get(class_id).behaviour  # type: ignore[union-attr]
+        behaviour = self._class_resource(class_id)[1]
         extends = [class_id] + ([behaviour] if behaviour else [])
         return extends + [r for r in _refs(document) if r != class_id]
 
@@ -446,7 +471,7 @@ class SchemaRegistry:
 
     # -- validation ----------------------------------------------------------------------------
     def _check(self, candidate: TenantResource, previous: TenantResource | None) -> None:
-        if candidate.kind == "mixins":
+        if candidate.kind in ("mixins", "classes"):
             self._check_field_group(candidate.document)
         else:
             tags = candidate.document.get("meta:immutableTags", [])
@@ -494,6 +519,8 @@ class SchemaRegistry:
         if not isinstance(definitions, dict):
             raise RefusalError(problem(400, "definitions must be an object", "", "XDM-1003"))
         for ref in _refs(document):
+            if document.get("meta:resourceType") == "classes" and ref in BEHAVIOURS:
+                continue
             if not ref.startswith("#/definitions/") or ref.split("/")[-1] not in definitions:
                 raise RefusalError(
                     problem(400, "Invalid field group", f"unresolved allOf reference {ref}")
@@ -512,7 +539,7 @@ class SchemaRegistry:
                 for issue in field_problems(sub, f"/{tenant_root}", root=True):
                     raise RefusalError(problem(400, "Invalid custom field", issue, "XDM-1102"))
         for class_id in document.get("meta:intendedToExtend", []):
-            if not self._standard(class_id, "classes"):
+            if not self._standard(class_id, "classes") and not self._tenant("classes", class_id):
                 raise RefusalError(
                     problem(400, "Unknown class in meta:intendedToExtend", class_id, "XDM-1103")
                 )
@@ -521,16 +548,17 @@ class SchemaRegistry:
     def _field_group_properties(self, document: dict) -> dict:
         merged: dict = {}
         for ref in _refs(document):
+            if not ref.startswith("#/definitions/"):
+                continue
             definition = document.get("definitions", {}).get(ref.split("/")[-1], {})
             merge_properties(merged, copy.deepcopy(definition.get("properties", {})), "")
         return merged
 
     def _compose(self, document: dict) -> Composition:
         class_id = self._class_of(document)
-        resource = self.library.get(class_id)  # type: ignore[union-attr]
-        schema = copy.deepcopy(resource.schema)
+        schema, behaviour = self._class_resource(class_id)
         schema.pop("additionalProperties", None)
-        composition = Composition(schema, class_id, resource.behaviour, [class_id])
+        composition = Composition(schema, class_id, behaviour, [class_id])
         for ref in _refs(document):
             if ref == class_id:
                 continue

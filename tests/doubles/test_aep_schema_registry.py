@@ -281,3 +281,41 @@ def test_identity_descriptors_name_a_string_field_and_one_primary(platform):
         params={"property": f"xdm:sourceSchema=={schema['$id']}"},
     ).json()
     assert [d["@id"] for d in listed["xdm:descriptorIdentity"]] == [created.json()["@id"]]
+
+
+def test_a_tenant_record_class_takes_field_groups_intended_for_it(platform):
+    created = platform.call(
+        "POST",
+        REGISTRY + "/tenant/classes",
+        {
+            "title": "Stripe object",
+            "description": "Stripe objects as records",
+            "type": "object",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/data/record"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    class_id = created.json()["$id"]
+    assert created.json()["meta:extends"] == ["https://ns.adobe.com/xdm/data/record"]
+    body = tenant_field_group(
+        "acme", {"chargesData": {"type": "object", "properties": {"id": {"type": "string"}}}}
+    )
+    body["meta:intendedToExtend"] = [class_id]
+    group = platform.call("POST", REGISTRY + "/tenant/fieldgroups", body).json()
+    schema = create_schema(platform, class_id, group["$id"])
+    assert schema["meta:class"] == class_id
+    full = platform.call(
+        "GET", REGISTRY + "/tenant/schemas/" + encoded(schema["$id"]), accept=XED_FULL_V1
+    ).json()
+    assert set(full["properties"]) == {"_id", "_acme"}
+    commerce = platform.call(
+        "POST",
+        REGISTRY + "/tenant/schemas",
+        {
+            "title": "t",
+            "description": "d",
+            "type": "object",
+            "allOf": [{"$ref": class_id}, {"$ref": COMMERCE}],
+        },
+    )
+    assert commerce.status_code == 400

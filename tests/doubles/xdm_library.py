@@ -271,6 +271,8 @@ class StandardLibrary:
 
 def _kind_of(document: dict) -> str | None:
     """Classes extend a behaviour; field groups declare the classes they are intended for."""
+    if document.get("$id") in BEHAVIOURS:
+        return "behaviors"
     if "meta:intendedToExtend" in document:
         return "mixins"
     if any(b in document.get("meta:extends", []) for b in BEHAVIOURS):
