@@ -149,3 +149,39 @@ def test_a_schema_xdm_cannot_express_is_refused_with_its_path():
     schema = {"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}]}}}
     with pytest.raises(NotExpressibleError, match=r"_acme\.x"):
         document_for("charges", schema, EE)
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_compat_field_groups_extend_a_tenant_record_class_and_the_example_validates(stream):
+    require(XDM_DIR)
+    mapper = mapper_for(stream, {"mapping_mode": "compat"}, OPTIONS)
+    tenant = mapper.tenant_schema(tap_schema(stream))
+    with aep_double() as aep:
+        platform = Platform(aep)
+        record_class = platform.call(
+            "POST",
+            REGISTRY + "/tenant/classes",
+            {
+                "title": "Stripe object",
+                "description": "A Stripe object as Adobe's Stripe source lays it out",
+                "type": "object",
+                "allOf": [{"$ref": "https://ns.adobe.com/xdm/data/record"}],
+            },
+        ).json()["$id"]
+        group = platform.call(
+            "POST", REGISTRY + "/tenant/fieldgroups", document_for(stream, tenant, record_class)
+        )
+        assert group.status_code == 201, group.text
+        schema_id = platform.call(
+            "POST",
+            REGISTRY + "/tenant/schemas",
+            {
+                "title": stream,
+                "description": stream,
+                "type": "object",
+                "allOf": [{"$ref": record_class}, {"$ref": group.json()["$id"]}],
+            },
+        ).json()["$id"]
+        validator = aep.registry.validator(schema_id)
+        errors = [e.message for e in validator.iter_errors(mapper.map(example(stream)))]
+    assert errors == []
