@@ -133,7 +133,12 @@ class Routes:
     def route_for(self, stream: str, singer_schema: Mapping[str, Any]) -> Route:
         """The route of `stream` (a new one per SCHEMA message; the tally is the stream's)."""
         ids = self.settings.stream(stream)  # a stream the config does not name is checked here
-        mapper = mapper_for(stream, self.mapping_options, self.settings.mapping_for(stream))
+        mapper = mapper_for(
+            stream,
+            self.mapping_options,
+            self.settings.mapping_for(stream),
+            singer_schema=singer_schema,
+        )
         dataset = Dataset(
             stream=stream,
             dataset_id=ids.dataset_id,

@@ -30,20 +30,34 @@ class Mapper(Protocol):
         """One record -> one XDM record in Platform form (no nulls, deterministic `_id`)."""
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
-        """The Platform-form schema of the tenant area this mapping writes."""
+        """The Platform-form schema of the tenant area this mapping writes; from then on the
+        mapping writes records by that same schema's layout."""
 
 
-def mapper_for(stream: str, options: MappingOptions, mapping: str | None = None) -> Mapper:
-    """The mapper for `stream`: the mapping named `mapping`, else the stream's own table."""
+def mapper_for(
+    stream: str,
+    options: MappingOptions,
+    mapping: str | None = None,
+    singer_schema: Mapping[str, Any] | None = None,
+) -> Mapper:
+    """The mapper for `stream`: the mapping named `mapping`, else the stream's own table.
+
+    With the stream's Singer schema, fields XDM cannot type are written by that schema's layout
+    from the first record on (`mapping/tenant.py`); `tenant_schema` states the same layout.
+    """
     name = mapping or stream
     if name == "compat":
-        return CompatMapper(stream, options.tenant_id)
-    if name == "generic":
-        return GenericMapper(stream, options.tenant_id)
-    table: Table | None = TABLES.get(name)
-    if table is None:
-        raise UnmappedStreamError(
-            f"stream {stream!r} has no XDM mapping. Map it in config with "
-            f"streams.{stream}.mapping set to one of {', '.join(MAPPING_NAMES)}."
-        )
-    return TableMapper(table, options, stream=stream)
+        mapper: Mapper = CompatMapper(stream, options.tenant_id)
+    elif name == "generic":
+        mapper = GenericMapper(stream, options.tenant_id)
+    else:
+        table: Table | None = TABLES.get(name)
+        if table is None:
+            raise UnmappedStreamError(
+                f"stream {stream!r} has no XDM mapping. Map it in config with "
+                f"streams.{stream}.mapping set to one of {', '.join(MAPPING_NAMES)}."
+            )
+        mapper = TableMapper(table, options, stream=stream)
+    if singer_schema is not None:
+        mapper.tenant_schema(singer_schema)
+    return mapper

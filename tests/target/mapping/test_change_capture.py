@@ -32,7 +32,7 @@ def tap_schema(stream: str) -> dict:
 
 
 def mapped(stream: str, record: dict, mapping: str | None = None) -> dict:
-    return mapper_for(stream, OPTIONS, mapping).map(record)
+    return mapper_for(stream, OPTIONS, mapping, singer_schema=tap_schema(stream)).map(record)
 
 
 def assert_valid(stream: str, xdm: dict, mapping: str | None = None) -> None:

@@ -45,7 +45,7 @@ def document_for(stream: str, tenant_schema: dict, class_id: str) -> dict:
 @pytest.mark.parametrize("stream", STREAMS)
 def test_the_field_group_is_accepted_and_the_mapped_example_validates(stream):
     require(XDM_DIR)
-    mapper = mapper_for(stream, {}, OPTIONS)
+    mapper = mapper_for(stream, OPTIONS)
     tenant = mapper.tenant_schema(tap_schema(stream))
     builtin = builtin_schema(mapper.schema)
     class_id = builtin["meta:class"]
@@ -154,7 +154,7 @@ def test_a_schema_xdm_cannot_express_is_refused_with_its_path():
 @pytest.mark.parametrize("stream", STREAMS)
 def test_compat_field_groups_extend_a_tenant_record_class_and_the_example_validates(stream):
     require(XDM_DIR)
-    mapper = mapper_for(stream, {"mapping_mode": "compat"}, OPTIONS)
+    mapper = mapper_for(stream, OPTIONS, "compat")
     tenant = mapper.tenant_schema(tap_schema(stream))
     with aep_double() as aep:
         platform = Platform(aep)
