@@ -30,6 +30,21 @@ class DeliveryError(Exception):
     """A failure that must stop the run without advancing state (message carries no secret)."""
 
 
+class PlatformApiError(Exception):
+    """A Platform API answered a call with an unexpected status (no retry helps)."""
+
+    def __init__(self, api: str, what: str, status: int, detail: str = "") -> None:
+        super().__init__(f"{api} could not {what}: HTTP {status}{detail}")
+        self.api = api
+        self.what = what
+        self.status = status
+        self.detail = detail
+
+
+class ProvisioningError(Exception):
+    """Provisioning cannot go on (the message says why and what to do)."""
+
+
 class InvalidXdmRecordError(Exception):
     """`on_invalid_record: fail` and a record could not be mapped or is invalid XDM."""
 

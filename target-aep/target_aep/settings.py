@@ -60,7 +60,7 @@ _INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
 class Spec:
     """How one setting is read, checked and shown in the config schema."""
 
-    kind: str  # text | secret | url | choice | integer | number | streams
+    kind: str  # text | secret | url | choice | integer | number | boolean | streams
     description: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -86,6 +86,11 @@ def secret(description: str) -> Any:
 def url(default: str, description: str) -> Any:
     """An http(s) base URL, kept without its trailing slash."""
     return _declare(default, Spec("url", description))
+
+
+def boolean(default: bool | None, description: str) -> Any:
+    """true or false (also the strings true/false, as environment variables carry them)."""
+    return _declare(default, Spec("boolean", description))
 
 
 def choice(default: str, choices: tuple[str, ...], description: str) -> Any:
@@ -124,6 +129,12 @@ class StreamSettings:
         "Mapping for this stream: a Stripe table name (charges, refunds, ...), 'compat' "
         "(Adobe's Stripe source layout) or 'generic' (whole record in the tenant area). "
         "Default: the table named like the stream.",
+    )
+    enable_profile: bool | None = boolean(
+        None,
+        "target-aep-provision: enable this stream's schema and dataset for Real-Time Customer "
+        "Profile. Default: on for customers, charges, refunds and subscriptions (xdm mapping), "
+        "off otherwise.",
     )
 
 
@@ -224,12 +235,15 @@ class TargetSettings:
         *,
         mapping_names: Collection[str] = (),
         sdk_schema: Mapping[str, Any] | None = None,
+        require_delivery_ids: bool = True,
     ) -> TargetSettings:
         """Read and check the whole config; raise `SettingError` listing every problem.
 
         `mapping_names` are the values `streams.<name>.mapping` may take (the mapping layer
         knows them; not checked when empty). `sdk_schema` is the full config schema, whose
         SDK built-in settings (stream maps, flattening, ...) are checked by their JSON schema.
+        `require_delivery_ids=False` (target-aep-provision, which creates them) does not ask for
+        the inlet and per-stream ids the destination needs.
         """
         problems: list[str] = []
         values = {
@@ -240,18 +254,20 @@ class TargetSettings:
         values["streams"] = _read_streams(config.get("streams"), mapping_names, problems)
         values = {name: value for name, value in values.items() if value is not None}
         settings = cls(**values)
-        problems += settings._cross_checks()
+        problems += settings._cross_checks(require_delivery_ids)
         if sdk_schema is not None:
             problems += _sdk_setting_problems(config, sdk_schema)
         if problems:
             raise SettingError(problems)
         return settings
 
-    def _cross_checks(self) -> list[str]:
+    def _cross_checks(self, require_delivery_ids: bool = True) -> list[str]:
         """What no single setting can say: what the destination needs, where the tenant id
         comes from."""
         problems = []
         needed, _per_stream = NEEDS[self.destination]
+        if not require_delivery_ids:
+            needed = tuple(name for name in needed if name in CREDENTIALS)
         for name in needed:
             if not getattr(self, name):
                 problems.append(_problem(name, f"is required with destination {self.destination}"))
@@ -273,12 +289,14 @@ class TargetSettings:
         if not _IDENTITY_CODE.match(self.identity_namespace):
             problems.append(_problem("identity_namespace", "must be an identity namespace code"))
         for name, stream in self.streams.items():
-            problems += self._stream_problems(name, stream)
+            problems += self._stream_problems(name, stream, require_delivery_ids)
         return problems
 
-    def _stream_problems(self, name: str, stream: StreamSettings) -> list[str]:
+    def _stream_problems(
+        self, name: str, stream: StreamSettings, require_delivery_ids: bool = True
+    ) -> list[str]:
         problems = []
-        for id_name in NEEDS[self.destination][1]:
+        for id_name in NEEDS[self.destination][1] if require_delivery_ids else ():
             if not getattr(stream, id_name):
                 problems.append(
                     _problem(
@@ -384,6 +402,10 @@ def _property(name: str, spec: Spec, default: Any, *, choices: Collection[str] =
     }
     if spec.kind == "integer":
         kind: Any = th.CustomType({"type": ["integer", "string"], "pattern": _INTEGER_TEXT})
+    elif spec.kind == "boolean":
+        kind = th.CustomType(
+            {"type": ["boolean", "string"], "enum": [True, False, "true", "false"]}
+        )
     elif spec.kind == "number":
         kind = th.CustomType({"type": ["number", "string"], "pattern": _NUMBER_TEXT})
     else:
@@ -416,6 +438,13 @@ def _read(name: str, spec: Spec, raw: Any, problems: list[str]) -> Any:
         return None
     if spec.kind in ("integer", "number"):
         return _read_number(name, spec, raw, problems)
+    if spec.kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        problems.append(_problem(name, f"must be true or false, got {raw!r}"))
+        return None
     if not isinstance(raw, str):
         shown = "" if spec.kind == "secret" else f", got {raw!r}"
         problems.append(_problem(name, f"must be a string{shown}"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from target_aep.adobe.platform import PlatformClient, expect
+from target_aep.adobe.responses import json_answer
 from target_aep.errors import DeliveryError
 
 LOGGER = logging.getLogger(__name__)
@@ -117,3 +118,57 @@ def describe_errors(errors: tuple[dict, ...], limit: int = 5) -> str:
     if len(errors) > limit:
         parts.append(f"... {len(errors) - limit} more")
     return "; ".join(parts) or "no error details given"
+
+
+DATASETS_PATH = "/data/foundation/catalog/dataSets"
+CATALOG_API = "Catalog"
+
+
+class CatalogDatasets:
+    """Datasets: find one by name, create one on a schema, add tags (Profile enablement)."""
+
+    def __init__(self, client: PlatformClient) -> None:
+        self._client = client
+        self._url = client.settings.platform_url + DATASETS_PATH
+
+    def find(self, name: str) -> tuple[str, dict] | None:
+        """(id, dataset) of the dataset named `name` (the oldest, when several are)."""
+        what = f"find dataset {name!r}"
+        answer = json_answer(
+            self._client.request(
+                "GET",
+                self._url,
+                what=what,
+                params={"property": f"name=={name}", "properties": "name,schemaRef,tags"},
+            ),
+            CATALOG_API,
+            what,
+        )
+        found = [(i, d) for i, d in (answer or {}).items() if d.get("name") == name]
+        return found[0] if found else None
+
+    def create(self, body: dict) -> str:
+        what = f"create dataset {body.get('name')!r}"
+        answer = json_answer(
+            self._client.request("POST", self._url, what=what, json_body=body),
+            CATALOG_API,
+            what,
+            ok=(201,),
+        )
+        return str(answer[0]).rsplit("/", 1)[-1]  # ["@/dataSets/<id>"]
+
+    def add_tags(self, dataset_id: str, tags: dict[str, list[str]]) -> None:
+        """Add tags with a JSON Patch, as Adobe's Profile guide enables a dataset."""
+        what = f"update dataset {dataset_id}"
+        operations = [{"op": "add", "path": f"/tags/{k}", "value": v} for k, v in tags.items()]
+        json_answer(
+            self._client.request(
+                "PATCH",
+                f"{self._url}/{dataset_id}",
+                what=what,
+                json_body=operations,
+                headers={"Content-Type": "application/json-patch+json"},
+            ),
+            CATALOG_API,
+            what,
+        )

@@ -1,4 +1,5 @@
-"""Schema Registry reads: a dataset's resolved XDM schema (for local validation) and the tenant id.
+"""Schema Registry: a dataset's resolved XDM schema (for local validation), the tenant id, and
+the tenant resources provisioning finds, creates and extends (classes, field groups, schemas).
 
 The resolved form (`xed-full`) has every `$ref`/`allOf` expanded, in Platform field names, which
 is what a local JSON Schema validator needs. Each schema is fetched once per run: it does not
@@ -11,9 +12,13 @@ import threading
 from urllib.parse import quote
 
 from target_aep.adobe.platform import PlatformClient, expect
+from target_aep.adobe.responses import json_answer
 from target_aep.errors import DeliveryError
 
 RESOLVED_SCHEMA_ACCEPT = "application/vnd.adobe.xed-full+json;version=1"
+LIST_ACCEPT = "application/vnd.adobe.xed-id+json"
+RAW_ACCEPT = "application/vnd.adobe.xed+json;version=1"
+API = "Schema Registry"
 REGISTRY_PATH = "/data/foundation/schemaregistry"
 
 
@@ -67,6 +72,61 @@ class SchemaRegistry:
                 "sandbox_name"
             )
         return _json_object(expect(response, what, ok=(200,)), what)
+
+    def find(self, kind: str, title: str) -> dict | None:
+        """The tenant resource of `kind` (`fieldgroups`, `schemas`, `classes`) titled `title`."""
+        what = f"find {kind} titled {title!r}"
+        answer = json_answer(
+            self._client.request(
+                "GET",
+                f"{self._base}/tenant/{kind}",
+                what=what,
+                headers={"Accept": LIST_ACCEPT},
+                params={"property": f"title=={title}"},
+            ),
+            API,
+            what,
+        )
+        found = [r for r in answer.get("results", []) if r.get("title") == title]
+        return self.resource(kind, found[0]["$id"]) if found else None
+
+    def resource(self, kind: str, resource_id: str) -> dict:
+        """A tenant resource as stored (`$ref`/`allOf` not resolved)."""
+        what = f"read {kind} {resource_id}"
+        return json_answer(
+            self._client.request(
+                "GET",
+                f"{self._base}/tenant/{kind}/{quote(resource_id, safe='')}",
+                what=what,
+                headers={"Accept": RAW_ACCEPT},
+            ),
+            API,
+            what,
+        )
+
+    def create(self, kind: str, document: dict) -> dict:
+        what = f"create {kind} {document.get('title')!r}"
+        return json_answer(
+            self._client.request(
+                "POST", f"{self._base}/tenant/{kind}", what=what, json_body=document
+            ),
+            API,
+            what,
+            ok=(201,),
+        )
+
+    def patch(self, kind: str, resource_id: str, operations: list[dict]) -> dict:
+        what = f"update {kind} {resource_id}"
+        return json_answer(
+            self._client.request(
+                "PATCH",
+                f"{self._base}/tenant/{kind}/{quote(resource_id, safe='')}",
+                what=what,
+                json_body=operations,
+            ),
+            API,
+            what,
+        )
 
 
 def _json_object(response, what: str) -> dict:
