@@ -165,7 +165,10 @@ class TargetSettings:
     )
     streams: Mapping[str, StreamSettings] = _declare(
         {},
-        Spec("streams", "Per stream: dataset_id, schema_id, flow_id, schema_path, mapping."),
+        Spec(
+            "streams",
+            "Per stream: dataset_id, schema_id, flow_id, schema_path, mapping, enable_profile.",
+        ),
     )
     dead_letter_path: str | None = text(
         None,
