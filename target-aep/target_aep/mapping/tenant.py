@@ -99,13 +99,19 @@ RULES = {
 }
 
 
+# One encoder, built once (json.dumps with options builds a new one per call).
+_ENCODE_TEXT = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False, default=str
+).encode
+
+
 def json_text(value: Any) -> str | None:
     """A value XDM cannot type, as compact JSON text with sorted keys (None when empty)."""
     if value is None or value == "" or value == {} or value == []:
         return None
     if type(value) is str:
         return value
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _ENCODE_TEXT(value)
 
 
 def _reshaped(item: Any, rule_kind: int) -> str | None:
