@@ -154,7 +154,15 @@ class Provisioner:
 
     def run(self) -> ProvisionResult:
         try:
-            self.result.tenant_id = self.settings.tenant_id or self.apis.registry.tenant_id()
+            self.result.tenant_id = self.apis.registry.tenant_id()
+            configured = self.settings.tenant_id
+            if configured and configured != self.result.tenant_id:
+                raise ProvisioningError(
+                    f"setting 'tenant_id' is {configured!r}, but sandbox "
+                    f"'{self.settings.sandbox_name}' belongs to tenant "
+                    f"{self.result.tenant_id!r}: custom fields must go under "
+                    f"_{self.result.tenant_id}; fix TARGET_AEP_TENANT_ID or leave it unset"
+                )
             self._namespace()
             base_id = None
             if self.settings.destination == "streaming":

@@ -222,3 +222,12 @@ def test_compat_mode_provisions_a_record_class_and_records_land_valid(aep, tmp_p
     run_in_process(merged, messages, capsys)
     for stream in STREAMS:
         assert len(aep.dcs_entities[provisioned["streams"][stream]["dataset_id"]]) == 1, stream
+
+
+def test_a_tenant_id_other_than_the_sandboxs_is_refused_before_anything_is_made(
+    aep, tmp_path, capsys
+):
+    code, _, _ = provision(aep, tmp_path, config_overrides={"tenant_id": "demo"})
+    assert code == 1
+    assert "setting 'tenant_id' is 'demo'" in capsys.readouterr().err
+    assert writes(aep) == 0
