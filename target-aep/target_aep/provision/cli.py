@@ -6,7 +6,8 @@ stream's schema; selected streams only when the catalog selects any), provisions
 (`provision/provisioner.py`), prints one line per object, and with `--output` writes the target
 settings the run produced (`tenant_id`, `inlet_id`, `streams.<name>.dataset_id/schema_id/
 flow_id`). Exit status 0 when every object is in place, 1 when the run stopped part-way (the
-objects it created are kept: run it again), 2 for bad arguments or settings.
+objects it created are kept: run it again) or an existing object differs from what the target
+needs (reported, left alone), 2 for bad arguments or settings.
 """
 
 from __future__ import annotations
@@ -146,6 +147,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     print_summary(result)
     if result.failure:
         print(f"target-aep-provision: stopped: {result.failure}", file=sys.stderr)
+        return 1
+    if result.blocked:
+        print(
+            "target-aep-provision: not provisioned, because an existing object differs from "
+            f"what the target needs (see 'differs' above): {', '.join(result.blocked)}; change "
+            "or rename that object, then run again",
+            file=sys.stderr,
+        )
         return 1
     if args.output and not args.dry_run:
         Path(args.output).write_text(json.dumps(result.settings_file(), indent=2) + "\n")

@@ -113,6 +113,7 @@ class ProvisionResult:
     inlet_id: str = ""
     streams: dict[str, StreamIds] = field(default_factory=dict)
     failure: str = ""
+    blocked: list[str] = field(default_factory=list)  # streams held up by a differing object
 
     def settings_file(self) -> dict:
         """The target settings that, merged over the config, are all it needs to deliver."""
@@ -171,7 +172,8 @@ class Provisioner:
                 try:
                     self._stream(stream, singer_schema, base_id)
                 except _StreamBlockedError:
-                    continue
+                    self.result.blocked.append(stream)
+                    self.result.streams.pop(stream, None)
         except PlatformApiError as error:
             self._fail(self._explain(error))
         except (ProvisioningError, DeliveryError) as error:

@@ -231,3 +231,41 @@ def test_a_tenant_id_other_than_the_sandboxs_is_refused_before_anything_is_made(
     assert code == 1
     assert "setting 'tenant_id' is 'demo'" in capsys.readouterr().err
     assert writes(aep) == 0
+
+
+def test_an_existing_schema_of_another_class_is_reported_and_left_alone(aep, tmp_path, capsys):
+    from tests.doubles.platform_client import REGISTRY, Platform
+
+    Platform(aep).call(
+        "POST",
+        REGISTRY + "/tenant/schemas",
+        {
+            "title": "Stripe prices (target-aep)",
+            "description": "made by hand",
+            "type": "object",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+        },
+    )
+    code, _, _ = provision(aep, tmp_path)
+    assert code == 1
+    captured = capsys.readouterr()
+    assert (
+        "its class is https://ns.adobe.com/xdm/context/profile, not "
+        "https://ns.adobe.com/xdm/classes/product"
+    ) in captured.out
+    assert "not provisioned, because an existing object differs" in captured.err
+    assert "prices" in captured.err
+    datasets = [d.document["name"] for d in aep.catalog.datasets.values()]
+    assert "Stripe prices (target-aep)" not in datasets  # nothing built on the wrong schema
+    assert "Stripe charges (target-aep)" in datasets  # the other streams went on
+
+
+def test_transient_platform_errors_are_retried_as_the_target_retries_them(aep, tmp_path, capsys):
+    aep.inject("/data/foundation/schemaregistry/tenant/fieldgroups", 503, 429)
+    aep.inject("/data/foundation/catalog/dataSets", 500)
+    code, output, _ = provision(aep, tmp_path)
+    assert code == 0, capsys.readouterr()
+    assert aep.count("POST", "/data/foundation/schemaregistry/tenant/fieldgroups", 201) == len(
+        STREAMS
+    )
+    assert len(json.loads(output.read_text())["streams"]) == len(STREAMS)
