@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+from stripe_emulator import added_fields
 from stripe_emulator.emulator import DEFAULT_API_VERSION, StripeEmulator
 from stripe_emulator.resources import OBJECT_OF
 
@@ -36,6 +37,13 @@ def _counts(text: str) -> dict[str, int]:
             )
         counts[name.strip()] = int(number)
     return counts
+
+
+def _added_field(text: str) -> tuple[str, str, object]:
+    try:
+        return added_fields.parse_flag(text, OBJECT_OF)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         "--rate-limit", type=float, default=None, help="requests per second (429 beyond)"
     )
     parser.add_argument("--api-version", default=DEFAULT_API_VERSION)
+    parser.add_argument(
+        "--added-field",
+        type=_added_field,
+        action="append",
+        default=[],
+        metavar="RESOURCE.PATH=JSON",
+        help="serve a field Stripe's object description lacks, e.g. charges.risk_score=42 or "
+        "'subscriptions.items.data.price.tier_hint=\"low\"' (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     end = args.end if args.end is not None else int(time.time())
@@ -73,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         api_version=args.api_version,
         port=args.port,
     )
+    for resource, path, value in args.added_field:
+        emulator.add_fields(resource, {path: value})
     if args.seed_counts:
         emulator.seed(args.seed_counts, start=start, end=end, seed=args.seed, events=args.events)
     stopped = threading.Event()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from stripe_emulator import added_fields
 from stripe_emulator.query import Predicate
 from stripe_emulator.resources import (
     CREATE_EVENT,
@@ -192,6 +193,7 @@ class StripeStore:
         self._lock = threading.RLock()
         self._accounts: dict[str | None, AccountData] = {None: AccountData()}
         self._seq = itertools.count()
+        self._added: dict[str, added_fields.AddedFields] = {}
 
     def _data(self, account: str | None) -> AccountData:
         if account == self.account_id:
@@ -207,6 +209,9 @@ class StripeStore:
             raise KeyError(f"unknown resource {resource!r}; known: {sorted(OBJECT_OF)}")
 
     def _store(self, data: AccountData, resource: str, obj: dict[str, Any]) -> None:
+        added = self._added.get(resource)
+        if added:
+            added_fields.apply(obj, added)
         lst = data.lists[resource]
         old = lst.by_id.get(obj["id"])
         if old is not None and old.key[0] != int(obj["created"]):
@@ -252,6 +257,23 @@ class StripeStore:
             data.deleted.pop((resource, stored["id"]), None)
             self._store(data, resource, stored)
         return copy.deepcopy(stored)
+
+    def add_fields(self, resource: str, fields: dict[str, Any]) -> None:
+        """Serve fields Stripe's object description lacks (added_fields.py), from now on.
+
+        `fields` maps dotted paths to values (`{"risk_score": 42, "outcome.detail": "x"}`).
+        Every stored object of `resource`, in every account, gets them now, and so does every
+        object stored later (added, seeded, updated), as Stripe shows a new field on all of them.
+        """
+        self._check_resource(resource)
+        parsed = added_fields.parse_paths(fields)
+        with self._lock:
+            self._added[resource] = {**self._added.get(resource, {}), **parsed}
+            for data in self._accounts.values():
+                for entry in data.lists[resource].entries:
+                    obj = entry.obj
+                    added_fields.apply(obj, parsed)
+                    self._render(entry, resource, obj)
 
     def add_account(self, account: str) -> None:
         """Make a connected account known (empty); add/seed with `account=` do this implicitly."""
