@@ -11,7 +11,8 @@ Scenarios:
   whose ceiling is 25 pages x 100 records = 2,500 records/s (goal >= 80 % of it).
 
 records/s is measured over the sync (from the tap's first SCHEMA message to its exit), so the
-interpreter's start-up is left out; the wall time including start-up is printed too.
+interpreter's start-up is left out; the wall time including start-up is printed too. Last, the
+cost per record of the schema_drift check alone (every record pays it: schema_drift.py).
 
 Run: uv run python benchmarks/tap_benchmark.py [--quick]
 """
@@ -153,6 +154,30 @@ def scenario(name: str, charges: int, latency: float, rate: float | None) -> Res
         double.wait(timeout=10)
 
 
+def drift_check_microseconds(stream: str = "charges", records: int = 2_000) -> float:
+    """CPU µs per record of the schema_drift check alone (in this process, best of 5), on the
+    emulator's objects (Stripe's examples when ../shared is there): what every record pays."""
+    import logging
+    from importlib import resources
+
+    from stripe_emulator.seed_data import seed_objects
+    from tap_stripe_xdm.schema_drift import SchemaDrift
+
+    schema = json.loads(
+        resources.files("tap_stripe_xdm.schemas").joinpath(f"{stream}.json").read_text()
+    )
+    objects = seed_objects({stream: records, "customers": 50, "prices": 20}, start=0, end=DAY)[
+        stream
+    ]
+    check = SchemaDrift(stream, schema, "fail", announce=print, logger=logging.getLogger("bench"))
+    best = float("inf")
+    for _ in range(5):
+        began = time.process_time()
+        check.check(objects)
+        best = min(best, time.process_time() - began)
+    return 1e6 * best / len(objects)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data sets")
@@ -179,6 +204,9 @@ def main() -> None:
     print(f"zero latency, one core: {best:,.0f} charge records per tap CPU-second (goal 25,000)")
     rate = latent_result.records / latent_result.sync_seconds
     print(f"120 ms / 25 req/s: {rate:,.0f} rec/s = {rate / CEILING_AT_25_PER_SECOND:.0%} of 2,500")
+    for stream in ("charges", "subscriptions"):
+        cost = drift_check_microseconds(stream)
+        print(f"schema_drift check alone: {cost:.2f} CPU us per {stream} record (no drift)")
 
 
 if __name__ == "__main__":

@@ -108,3 +108,8 @@ def describe_failure(
     else:
         advice = "Stripe rejected the request and said it should not be retried as is."
     return f"HTTP {status} on {where}. {advice} {said}. {rid}"
+
+
+class SchemaDriftError(Exception):
+    """A record holds a field its stream's schema does not declare and `schema_drift` is
+    `fail` (the message names the stream and the field, and the settings that go on)."""

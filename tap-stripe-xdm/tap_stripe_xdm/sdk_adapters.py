@@ -13,6 +13,9 @@ the default identity stream map: best of 5 x 20,000 records, Python 3.11, singer
 - `_MemoizedSelectionMask`: 36.1 -> 16.3 µs on the SDK's own path (one property deselected);
 - `_increment_stream_state`: 1.26 -> 0.06 µs, and no misleading warning or state key (it
   replaces a process-wide logger filter and three pops of `progress_markers`).
+
+`announce_schema` is no speed-up: the SDK has no public way to change a stream's schema during
+a run, which `schema_drift: evolve` needs (schema_drift.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from singer_sdk import Stream
+from singer_sdk.mapper import PluginMapper
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, Breadcrumb, SelectionMask
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
@@ -92,6 +96,20 @@ class AdaptedStream(Stream):
                     time_extracted=datetime.datetime.now(datetime.timezone.utc),
                 )
 
+    def announce_schema(self, schema: dict[str, Any]) -> None:
+        """Make `schema` the stream's schema from now on and write its SCHEMA message.
+
+        The SDK sends a stream's SCHEMA once, when the stream starts, built by the stream maps
+        the tap's mapper made from the catalog's schema. A schema that grows during the run
+        (schema_drift.py) is registered with the mapper again, which rebuilds the stream's maps
+        (identity, or the user's `stream_maps`) from it; the SCHEMA message then comes from the
+        new maps, as at the start.
+        """
+        self._tap.mapper.register_raw_stream_schema(self.name, schema, self.primary_keys)
+        self._stream_maps = None  # read again from the mapper
+        self._input_schema = schema  # effective_schema: what the SDK's own record steps use
+        self._write_schema_message()
+
     def _increment_stream_state(
         self, latest_record: dict[str, Any], *, context: dict | None = None
     ) -> None:
@@ -147,6 +165,33 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
             and issubclass(SelectionMask, dict)
             and _parameters(SelectionMask.__missing__) == ["self", "breadcrumb"]
         ),
+    ),
+    SdkInternal(
+        "AdaptedStream.announce_schema",
+        "PluginMapper.register_raw_stream_schema(self, stream_name, schema, key_properties), "
+        "which replaces a stream's maps when its schema changed",
+        lambda: (
+            _parameters(PluginMapper.register_raw_stream_schema)
+            == ["self", "stream_name", "schema", "key_properties"]
+            and "self.stream_maps.pop(stream_name)"
+            in inspect.getsource(PluginMapper.register_raw_stream_schema)
+        ),
+    ),
+    SdkInternal(
+        "AdaptedStream.announce_schema",
+        "Stream._stream_maps (the cached maps; falsy: read again from the tap's mapper) and "
+        "Stream._input_schema (what Stream.effective_schema returns when set)",
+        lambda: (
+            "self._stream_maps = self._tap.mapper.stream_maps[self.name]"
+            in inspect.getsource(inspect.getattr_static(Stream, "stream_maps").fget)
+            and "self._input_schema"
+            in inspect.getsource(inspect.getattr_static(Stream, "effective_schema").fget)
+        ),
+    ),
+    SdkInternal(
+        "AdaptedStream.announce_schema",
+        "Stream._write_schema_message(self), writing one SCHEMA per stream map",
+        lambda: _parameters(Stream._write_schema_message) == ["self"],
     ),
     SdkInternal(
         "AdaptedStream._increment_stream_state",

@@ -30,6 +30,8 @@ DAY = 86_400
 # Stripe guarantees events through the events API for 30 days:
 # https://docs.stripe.com/api/events/list
 EVENT_RETENTION_DAYS = 30
+SCHEMA_DRIFT_MODES = ("evolve", "drop", "fail")
+"""What `schema_drift` may say (schema_drift.py)."""
 
 
 class SettingsError(ValueError):
@@ -117,6 +119,19 @@ class _Text(_Kind):
             raise _InvalidValueError(f"must be a string (got {raw!r})")
         if self.pattern is not None and not self.pattern.match(raw):
             raise _InvalidValueError(f"{raw!r} is not {self.expected}")
+        return raw
+
+
+@dataclass(frozen=True)
+class _Choice(_Kind):
+    choices: tuple[str, ...]
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string"], "enum": list(self.choices)}
+
+    def parse(self, raw: Any) -> str:
+        if raw not in self.choices:
+            raise _InvalidValueError(f"must be one of {', '.join(self.choices)} (got {raw!r})")
         return raw
 
 
@@ -371,6 +386,14 @@ class TapSettings:
         "this many days before the bookmark, so status changes (pending -> available) arrive. "
         "0 turns it off.",
         default=14.0,
+    )
+    schema_drift: str = _setting(
+        _Choice(SCHEMA_DRIFT_MODES),
+        "Fields Stripe returns that a stream's schema does not declare (Stripe adds fields "
+        "without a new API version). evolve: declare them (type from the value) in an updated "
+        "SCHEMA before the first record carrying them; drop: remove them (warned once per "
+        "field, counted at the end); fail: stop naming the field.",
+        default="evolve",
     )
     user_agent: str | None = _setting(
         _Text(),

@@ -3,11 +3,13 @@
 A stream is SDK glue only: its schema file, one partition per Connect account, and a
 `get_records` that hands its partition to `PartitionRead` and yields what it reads, writing
 STATE where the reader moved a bookmark. Records are Stripe's objects unchanged, plus
-`account_id` (and `_sdc_deleted_at` on deletes).
+`account_id` (and `_sdc_deleted_at` on deletes), made to match the stream's SCHEMA where Stripe
+sent fields it lacks (`schema_drift`).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from tap_stripe_xdm import bookmarks, schemas
 from tap_stripe_xdm.partition_read import CHECKPOINT, PartitionRead
 from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
 from tap_stripe_xdm.resources import RESOURCES, Resource
+from tap_stripe_xdm.schema_drift import SchemaDrift
 from tap_stripe_xdm.sdk_adapters import AdaptedStream
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ class StripeStream(AdaptedStream):
         super().__init__(tap, name=resource.name)
         self.resource = resource
         self._stripe_tap = tap
+        self._schema_drift: SchemaDrift | None = None
 
     @property
     def runtime(self) -> TapRuntime:
@@ -67,12 +71,32 @@ class StripeStream(AdaptedStream):
             state=self.get_context_state(context),
             logger=self.logger,
         )
+        drift = self.schema_drift
         with closing(partition.read()) as pages:
             for page in pages:
                 if page is CHECKPOINT:  # after the records it covers were written
                     self._stripe_tap.state_writer.write_state(self.tap_state)
                 else:
+                    drift.check(page)  # an updated SCHEMA goes out first where one is needed
                     yield from page
+
+    @property
+    def schema_drift(self) -> SchemaDrift:
+        """This stream's check of fields its schema lacks (`schema_drift`, schema_drift.py),
+        made when the stream first reads (the catalog is applied by then)."""
+        if self._schema_drift is None:
+            self._schema_drift = SchemaDrift(
+                self.name,
+                copy.deepcopy(self.effective_schema),  # what the stream's SCHEMA declares
+                self.runtime.settings.schema_drift,
+                announce=self.announce_schema,
+                logger=self.logger,
+            )
+        return self._schema_drift
+
+    def drift_summary(self) -> str | None:
+        """What `schema_drift: drop` removed in this run, per field (None: nothing)."""
+        return self._schema_drift.summary() if self._schema_drift is not None else None
 
 
 def discover(tap: Tap) -> list[StripeStream]:

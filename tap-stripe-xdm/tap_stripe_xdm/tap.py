@@ -55,6 +55,10 @@ class TapStripeXdm(Tap):
         finally:
             if isinstance(self.message_writer, BufferedMsgSpecWriter):
                 self.message_writer.flush()
+            for stream in self.streams.values():
+                summary = stream.drift_summary() if isinstance(stream, StripeStream) else None
+                if summary:
+                    self.logger.warning("%s", summary)
 
     def discover_streams(self) -> list[StripeStream]:
         return discover(self)

@@ -8,6 +8,7 @@ objects, and the documented boundary duplicates (objects created in the bookmark
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import sys
@@ -160,3 +161,50 @@ def records_per_stream(report: str) -> dict[str, int]:
             stream, records, _schemas = (cell.strip() for cell in line.strip("|").split("|"))
             table[stream] = int(records)
     return table
+
+
+# Fields Stripe adds without a new API version: top level (an object and a null), nested in a
+# declared object, and in the objects of a list.
+ADDED_CHARGE_FIELDS = {
+    "risk_insights": {"score": 12, "signals": ["velocity"]},
+    "dispute": None,
+    "outcome.advice_detail": "try_again_later",
+}
+ADDED_SUBSCRIPTION_FIELDS = {"items.data.price.tier_hint": "low"}
+
+
+def add_stripe_fields(stripe: StripeDouble) -> None:
+    stripe.add_fields("charges", ADDED_CHARGE_FIELDS)
+    stripe.add_fields("subscriptions", ADDED_SUBSCRIPTION_FIELDS)
+
+
+def test_fields_stripe_adds_land_in_target_csv_as_columns(
+    target_csv: ForeignVenv, stripe, tmp_path
+):
+    """MeltanoLabs target-csv writes the columns its SCHEMA names and refuses a record with more
+    ("dict contains fields not in fieldnames"); schema_drift: evolve declares them first."""
+    add_stripe_fields(stripe)
+    messages = run_tap_stripe_xdm(tap_config(stripe), tmp_path)
+    config = {"output_path": str(tmp_path / "out")}
+    run_foreign_target(target_csv, "target-csv", config, messages, tmp_path)
+    (path,) = sorted((tmp_path / "out").glob("charges*.csv"))
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["id"] for row in rows) == sorted(o["id"] for o in stripe.objects("charges"))
+    # target-csv writes an object as its Python literal
+    assert all(ast.literal_eval(row["risk_insights"])["score"] == 12 for row in rows)
+    outcomes = [ast.literal_eval(row["outcome"]) for row in rows]
+    assert all(outcome["advice_detail"] == "try_again_later" for outcome in outcomes)
+    assert csv_ids(tmp_path / "out", "subscriptions")
+
+
+def test_singer_check_tap_accepts_the_output_when_stripe_adds_fields(
+    singer_tools: ForeignVenv, stripe, tmp_path
+):
+    add_stripe_fields(stripe)
+    output = run_tap_stripe_xdm(tap_config(stripe), tmp_path)
+    report = run(
+        [singer_tools.executable("singer-check-tap")], stdin=output.raw, cwd=tmp_path
+    ).stdout.decode()
+    assert "The output is valid." in report, report
+    assert records_per_stream(report) == FIRST
