@@ -5,19 +5,30 @@ An event's snapshot is rendered in the API version of the account when the event
 not the version the schemas describe. Such objects, and objects
 whose newest events are `tied`, are fetched by id instead: concurrently (the shared rate
 limiter still bounds the run), since in an account on another default version that is one
-request per changed object. A deleted object that can no longer be fetched becomes a
-tombstone: the fields every version has, plus `_sdc_deleted_at`.
+request per changed object. A deleted object that can no longer be fetched keeps what its
+`*.deleted` event carried (Stripe's delete events hold the whole object,
+https://docs.stripe.com/api/events/types#event_types-customer.deleted), reduced to the fields
+the pinned schema declares, with a warning naming those it could not carry over; only an event
+carrying nothing more becomes a tombstone: the fields every version has. Either way the record
+gets `_sdc_deleted_at`.
 """
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tap_stripe_xdm.event_windows import Change, ChangeWindow
 from tap_stripe_xdm.instants import iso
-from tap_stripe_xdm.record_fields import ACCOUNT_FIELD, DELETED_FIELD, TOMBSTONE_FIELDS
+from tap_stripe_xdm.record_fields import (
+    ACCOUNT_FIELD,
+    CHANGE_TIME_FIELD,
+    CHANGE_TYPE_FIELD,
+    DELETED_FIELD,
+    TOMBSTONE_FIELDS,
+)
 
 
 class ObjectSource(Protocol):
@@ -40,6 +51,9 @@ class ChangeRecords:
     start_date: int
     changes_before: int
     account: str | None
+    declared: frozenset[str]
+    """The fields the stream's schema declares (what a delete's snapshot is reduced to)."""
+    logger: logging.Logger
 
     def records(self, window: ChangeWindow) -> list[dict[str, Any]]:
         """The window's records; objects not emitted by an earlier run are left out.
@@ -64,13 +78,33 @@ class ChangeRecords:
             if record is None:
                 if not change.deleted:
                     continue  # deleted after this run's events end: its delete comes next run
-                snapshot = change.object
-                record = {key: snapshot[key] for key in TOMBSTONE_FIELDS if key in snapshot}
+                record = self._deleted_object(change)
+            when = iso(change.event["created"])
             if change.deleted:
-                record[DELETED_FIELD] = iso(change.event["created"])
+                record[DELETED_FIELD] = when
             record[ACCOUNT_FIELD] = self.account
+            record[CHANGE_TYPE_FIELD] = change.event.get("type")
+            record[CHANGE_TIME_FIELD] = when
             records.append(record)
         return records
+
+    def _deleted_object(self, change: Change) -> dict[str, Any]:
+        """What the delete event carried, in the fields the pinned schema declares."""
+        snapshot = change.object
+        kept = {key: value for key, value in snapshot.items() if key in self.declared}
+        if not set(kept) - set(TOMBSTONE_FIELDS):
+            return {key: snapshot[key] for key in TOMBSTONE_FIELDS if key in snapshot}
+        dropped = sorted(set(snapshot) - set(kept))
+        if dropped:
+            self.logger.warning(
+                "Deleted %s %s is emitted from its delete event (rendered in API version %s), "
+                "without the fields the pinned schema does not declare: %s",
+                snapshot.get("object"),
+                snapshot.get("id"),
+                change.event.get("api_version"),
+                ", ".join(dropped),
+            )
+        return kept
 
     def _emitted_before(self, change: Change) -> bool:
         created = change.object.get("created")

@@ -14,21 +14,24 @@ covers were yielded; a CHECKPOINT asks the caller to write STATE now. Progress g
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from importlib import resources
 from typing import Any, Final
 
-from tap_stripe_xdm import bookmarks
+from tap_stripe_xdm import bookmarks, schemas
 from tap_stripe_xdm.api import RequestCounts
 from tap_stripe_xdm.change_records import ChangeRecords
 from tap_stripe_xdm.endpoints import ResourceEndpoints
 from tap_stripe_xdm.event_windows import MAX_EVENTS_PER_WINDOW, read_changes
 from tap_stripe_xdm.instants import iso
 from tap_stripe_xdm.read_plan import ReadPlan, plan_read
-from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
-from tap_stripe_xdm.resources import Resource
+from tap_stripe_xdm.record_fields import ACCOUNT_FIELD, CHANGE_TIME_FIELD, CHANGE_TYPE_FIELD
+from tap_stripe_xdm.resources import Resource, StatusChange
 from tap_stripe_xdm.runtime import TapRuntime
 from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark
 
@@ -45,6 +48,21 @@ class Checkpoint:
 CHECKPOINT: Final = Checkpoint()
 
 Page = list[dict[str, Any]]
+
+
+@cache
+def declared_fields(stream: str) -> frozenset[str]:
+    """The top-level fields the stream's schema (`schemas/<stream>.json`) declares."""
+    text = resources.files(schemas).joinpath(f"{stream}.json").read_text(encoding="utf-8")
+    return frozenset(json.loads(text)["properties"])
+
+
+def stamp_reread(record: dict[str, Any], change: StatusChange) -> None:
+    """An earlier run's object re-read in `change.status`: stamped as changed at its time."""
+    at = record.get(change.at_field)
+    if record.get("status") == change.status and isinstance(at, int):
+        record[CHANGE_TYPE_FIELD] = change.event_type
+        record[CHANGE_TIME_FIELD] = iso(at)
 
 
 class PartitionRead:
@@ -126,6 +144,7 @@ class PartitionRead:
             logger=self._logger,
         )
         account = self._account
+        change = self._resource.reread_change if plan.reread_before else None
         for item in reader:
             if isinstance(item, Watermark):
                 complete_to = item.value
@@ -134,6 +153,10 @@ class PartitionRead:
                 continue
             for record in item:
                 record[ACCOUNT_FIELD] = account
+                if change is not None and record.get("created", plan.reread_before) < (
+                    plan.reread_before
+                ):
+                    stamp_reread(record, change)
             yield item
             emitted += len(item)
             if time.monotonic() >= next_progress:  # checked per page, not per record
@@ -169,6 +192,8 @@ class PartitionRead:
                 start_date=settings.start_date,
                 changes_before=plan.changes_before,
                 account=self._account,
+                declared=declared_fields(self._resource.name),
+                logger=self._logger,
             )
             windows = read_changes(
                 self._endpoints.events_page,

@@ -33,6 +33,8 @@ class ReadPlan:
     """Read events created in [events_start, events end); None: no events this run."""
     changes_before: int = 0
     """Emit changes only of objects created in [start_date, changes_before)."""
+    reread_before: int = 0
+    """Objects created before this were emitted by an earlier run (a lookback re-reads them)."""
     restart_capture_at: int | None = None
     """Set the events bookmark to this before reading (first read and full re-read)."""
     warning: str | None = None
@@ -57,7 +59,7 @@ def plan_read(
         return ReadPlan(resume, restart_capture_at=events_end if first else None)
     if not has_events:
         start = max(start_date, created - lookback_seconds) if lookback_seconds else resume
-        return ReadPlan(min(start, resume))
+        return ReadPlan(min(start, resume), reread_before=resume if lookback_seconds else 0)
 
     events_from = bookmarks.events_bookmark(state)
     horizon = now - horizon_seconds

@@ -33,6 +33,16 @@ class EmbeddedList:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """A change a re-read can see without an event: the object reached `status` at the time
+    in its `at_field`; its record is stamped as re-emitted after `event_type` then."""
+
+    status: str
+    at_field: str
+    event_type: str
+
+
+@dataclass(frozen=True)
 class Resource:
     """One Stripe resource read as one stream."""
 
@@ -55,6 +65,8 @@ class Resource:
     bookmark, so late changes of recent objects arrive."""
     embedded_lists: tuple[EmbeddedList, ...] = ()
     """Lists Stripe truncates in the object, completed from their own endpoint."""
+    reread_change: StatusChange | None = None
+    """What a lookback re-read of an earlier run's object reports as its change."""
 
 
 RESOURCES: tuple[Resource, ...] = (
@@ -118,8 +130,11 @@ RESOURCES: tuple[Resource, ...] = (
         path="/v1/balance_transactions",
         object_type="balance_transaction",
         read_permission="Balance (balance_read)",
-        # No events: `status` moves pending -> available later without one.
+        # No events: `status` moves pending -> available later without one, at `available_on`
+        # (https://docs.stripe.com/api/balance_transactions/object#balance_transaction_object-available_on).
+        # Stripe has no event type for it; the tap names the change after the object.
         lookback=True,
+        reread_change=StatusChange("available", "available_on", "balance_transaction.available"),
     ),
     Resource(  # https://docs.stripe.com/api/customers/list
         name="customers",

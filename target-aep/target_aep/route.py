@@ -10,6 +10,7 @@ its dataset schema.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +20,25 @@ from typing import Any
 from target_aep.deadletter import DeadLetterWriter
 from target_aep.delivery import build_delivery
 from target_aep.delivery.base import Dataset, Delivery, MappedRecord
-from target_aep.errors import InvalidXdmRecordError
-from target_aep.mapping import Mapper, mapper_for
+from target_aep.errors import InvalidXdmRecordError, SettingError, UnmappedStreamError
+from target_aep.mapping import MAPPING_NAMES, Mapper, mapper_for
 from target_aep.mapping.converters import MappingOptions
+from target_aep.mapping.engine import CONVERSION_FAILURES, FieldProblem
+from target_aep.mapping.names import camel_case
 from target_aep.run_summary import RunSummary, StreamTally
 from target_aep.settings import TargetSettings
 from target_aep.validation import RecordValidator, builtin_schema, schema_from_file, with_tenant
 
-# What a converter raises for a value it cannot convert (the record is dead-lettered with it).
-MAPPING_FAILURES = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+# What a mapping raises for a record it cannot map at all (the record is dead-lettered with it);
+# a value one field cannot use costs that field only (`FieldProblem`).
+MAPPING_FAILURES = CONVERSION_FAILURES
+LOGGER = logging.getLogger(__name__)
+
+
+def _as_error(problem: FieldProblem) -> dict:
+    """A mapping problem in the dead-letter error form (JSON-pointer path, like validation's)."""
+    path = "/" + problem.path.replace("[", ".").replace("]", "").replace(".", "/")
+    return {"path": path, "message": problem.message, "keyword": "mapping"}
 
 
 @dataclass(eq=False)
@@ -43,6 +54,7 @@ class Route:
     summary: RunSummary
     fail_on_invalid: bool
     stream: str = field(init=False)  # the dataset's stream, read per record
+    warned_paths: set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.stream = self.dataset.stream
@@ -57,7 +69,7 @@ class Route:
         source_id = record.get("id")
         source_id = None if source_id is None else str(source_id)
         try:
-            xdm = self.mapper.map(record)
+            xdm, problems = self.mapper.map_reporting(record)
         except MAPPING_FAILURES as exc:
             self._reject(
                 source_id,
@@ -67,12 +79,21 @@ class Route:
             )
             return None
         errors = self.validator.errors(xdm)
+        if problems and not errors:
+            self._warn_once(problems)  # the rest of the record is good: it goes on
         if errors:
+            found = [error.as_dict() for error in errors]
+            reason = f"invalid XDM for {self.validator.source}"
+            if problems:  # what the schema misses is probably what could not be mapped
+                paths = ", ".join(problem.path for problem in problems)
+                reason = f"mapping failed at {paths}; {reason}"
+                found = [_as_error(problem) for problem in problems] + found
             self._reject(
                 source_id,
-                f"invalid XDM for {self.validator.source}",
-                errors=[error.as_dict() for error in errors],
+                reason,
+                errors=found,
                 record=xdm,
+                source=record if problems else None,
             )
             return None
         return MappedRecord(self.stream, source_id, xdm)
@@ -92,6 +113,18 @@ class Route:
                     record=rejection.record.xdm,
                 )
         self.dead_letters.flush()
+
+    def _warn_once(self, problems: list[FieldProblem]) -> None:
+        for problem in problems:
+            if problem.path not in self.warned_paths:
+                self.warned_paths.add(problem.path)
+                LOGGER.warning(
+                    "stream %r: %s left out of the XDM record (%s); the rest is mapped "
+                    "(warned once per field)",
+                    self.stream,
+                    problem.path,
+                    problem.message,
+                )
 
     def _reject(
         self,
@@ -120,6 +153,32 @@ class Route:
         )
 
 
+@dataclass(eq=False)
+class UnmappedRoute:
+    """A stream no mapping covers, under `on_unmapped_stream` `fail` or `skip`."""
+
+    stream: str
+    policy: str  # fail | skip
+    problem: str  # what to tell the user at the first record
+    tally: StreamTally
+
+    def batch_started(self) -> None:
+        """Nothing to time: no record of this stream is delivered."""
+
+    def take(self, record: Mapping[str, Any]) -> None:
+        """`fail`: stop the run here (before any later STATE); `skip`: count the record."""
+        self.tally.received += 1
+        if self.policy == "fail":
+            raise UnmappedStreamError(
+                f"{self.problem} Or set on_unmapped_stream to generic (keep the records whole "
+                "under _<tenant>.<stream>) or skip (drop them, counted in the run summary)."
+            )
+        self.tally.skipped += 1
+
+    def deliver(self, records: Sequence[MappedRecord]) -> None:
+        """Nothing is kept, so nothing to deliver."""
+
+
 class Routes:
     """A run's shared parts, and a route per stream built from them."""
 
@@ -130,15 +189,44 @@ class Routes:
         self.delivery = build_delivery(settings)
         self._lock = threading.Lock()
 
-    def route_for(self, stream: str, singer_schema: Mapping[str, Any]) -> Route:
-        """The route of `stream` (a new one per SCHEMA message; the tally is the stream's)."""
-        ids = self.settings.stream(stream)  # a stream the config does not name is checked here
-        mapper = mapper_for(
-            stream,
-            self.mapping_options,
-            self.settings.mapping_for(stream),
-            singer_schema=singer_schema,
-        )
+    def route_for(self, stream: str, singer_schema: Mapping[str, Any]) -> Route | UnmappedRoute:
+        """The route of `stream` (a new one per SCHEMA message; the tally is the stream's).
+
+        A stream no mapping covers gets what `on_unmapped_stream` says, decided only when its
+        first record arrives: a SCHEMA alone never stops a run.
+        """
+        by_policy = False
+        try:
+            mapper = mapper_for(
+                stream,
+                self.mapping_options,
+                self.settings.mapping_for(stream),
+                singer_schema=singer_schema,
+            )
+        except UnmappedStreamError as exc:
+            by_policy = True
+            policy = self.settings.on_unmapped_stream
+            if policy != "generic":
+                return UnmappedRoute(stream, policy, str(exc), self.summary.tally_for(stream))
+            mapper = mapper_for(
+                stream, self.mapping_options, "generic", singer_schema=singer_schema
+            )
+            LOGGER.warning(
+                "stream %r has no XDM mapping: its records are kept whole under _%s.%s "
+                "(on_unmapped_stream: generic). To map it, set streams.%s.mapping to one of %s.",
+                stream,
+                self.tenant_id,
+                camel_case(stream),
+                stream,
+                ", ".join(MAPPING_NAMES),
+            )
+        try:
+            ids = self.settings.stream(stream)  # a stream the config does not name is checked
+        except SettingError as exc:
+            if not by_policy:
+                raise
+            # generic by on_unmapped_stream, without the dataset ids its destination needs
+            return UnmappedRoute(stream, "fail", str(exc), self.summary.tally_for(stream))
         dataset = Dataset(
             stream=stream,
             dataset_id=ids.dataset_id,
@@ -179,7 +267,11 @@ class Routes:
     @cached_property
     def mapping_options(self) -> MappingOptions:
         """What the converters need from the settings."""
-        return MappingOptions(self.tenant_id, self.settings.identity_namespace)
+        return MappingOptions(
+            self.tenant_id,
+            self.settings.identity_namespace,
+            frozenset(self.settings.id_ignore_fields),
+        )
 
     def validator_for(
         self, stream: str, mapper: Mapper, singer_schema: Mapping[str, Any]

@@ -25,6 +25,7 @@ class StreamTally:
     received: int = 0
     delivered: int = 0
     dead_lettered: int = 0
+    skipped: int = 0  # records of an unmapped stream under on_unmapped_stream: skip
     destination: str = ""
 
 
@@ -98,6 +99,12 @@ def render_table(
     ]
     if any(t.dead_lettered for t in tallies.values()):
         lines.append(f"dead letters (with the reasons): {dead_letter_path}")
+    for name, tally in sorted(tallies.items()):
+        if tally.skipped:
+            lines.append(
+                f"{name}: {tally.skipped:,} records skipped (no XDM mapping; "
+                "on_unmapped_stream: skip)"
+            )
     if seconds:
         received = sum(t.received for t in tallies.values())
         lines.append(

@@ -30,6 +30,11 @@ ENV_PREFIX = "TARGET_AEP_"
 DESTINATIONS = ("files", "streaming", "batch")
 MAPPING_MODES = ("xdm", "compat")
 ON_INVALID_RECORD = ("dead_letter", "fail")
+ON_UNMAPPED_STREAM = ("fail", "generic", "skip")
+# Bookkeeping other Stripe taps add to every record (singer-io's tap-stripe: `updated`,
+# `updated_by_event_type`, https://github.com/singer-io/tap-stripe/blob/master/tap_stripe/__init__.py):
+# it describes the reading, not the object, so it never counts in an `_id`.
+DEFAULT_ID_IGNORE_FIELDS = ("updated", "updated_by_event_type")
 # The usual scopes of an Experience Platform API credential, as Adobe's own streaming connector
 # requests them (https://github.com/adobe/experience-platform-streaming-connect); copy the exact
 # string the Developer Console shows for the credential when it differs.
@@ -60,7 +65,7 @@ _INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
 class Spec:
     """How one setting is read, checked and shown in the config schema."""
 
-    kind: str  # text | secret | url | choice | integer | number | boolean | streams
+    kind: str  # text | secret | url | choice | integer | number | boolean | strings | streams
     description: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -96,6 +101,11 @@ def boolean(default: bool | None, description: str) -> Any:
 def choice(default: str, choices: tuple[str, ...], description: str) -> Any:
     """One of a fixed set of strings."""
     return _declare(default, Spec("choice", description, choices=choices))
+
+
+def strings(default: tuple[str, ...], description: str) -> Any:
+    """A list of strings (a JSON array, or comma-separated text from an environment variable)."""
+    return _declare(default, Spec("strings", description))
 
 
 def integer(default: int, description: str, *, minimum: int, maximum: int | None = None) -> Any:
@@ -180,6 +190,19 @@ class TargetSettings:
         ON_INVALID_RECORD,
         "dead_letter: write invalid records to the dead-letter file and go on; "
         "fail: stop the run (state not advanced).",
+    )
+    on_unmapped_stream: str = choice(
+        "fail",
+        ON_UNMAPPED_STREAM,
+        "What to do with the records of a stream no mapping covers (another tap's plans, "
+        "subscription_items, ...); its SCHEMA alone never stops a run. fail: stop at its first "
+        "record (state not advanced); generic: keep each record whole under "
+        "_<tenant>.<stream>, with a warning; skip: drop them, counted in the run summary.",
+    )
+    id_ignore_fields: tuple[str, ...] = strings(
+        DEFAULT_ID_IGNORE_FIELDS,
+        "Record fields that never count in an _id digest: bookkeeping other taps add to every "
+        "record (Singer's _sdc_* fields never count either).",
     )
     file_max_records: int = integer(
         100_000, "Files destination: rotate a file after this many records.", minimum=1
@@ -379,7 +402,10 @@ def config_schema(mapping_names: Collection[str] = ()) -> dict:
 def _schema_property(item: Any, mapping_names: Collection[str]) -> th.Property:
     spec: Spec = item.metadata["spec"]
     if spec.kind != "streams":
-        return _property(item.name, spec, None if item.default is MISSING else item.default)
+        default = None if item.default is MISSING else item.default
+        if isinstance(default, tuple):  # a list setting: shown (and given) as a JSON array
+            default = list(default)
+        return _property(item.name, spec, default)
     per_stream = th.ObjectType(
         *(
             _property(
@@ -409,6 +435,8 @@ def _property(name: str, spec: Spec, default: Any, *, choices: Collection[str] =
         kind = th.CustomType(
             {"type": ["boolean", "string"], "enum": [True, False, "true", "false"]}
         )
+    elif spec.kind == "strings":
+        kind = th.ArrayType(th.StringType)
     elif spec.kind == "number":
         kind = th.CustomType({"type": ["number", "string"], "pattern": _NUMBER_TEXT})
     else:
@@ -448,6 +476,8 @@ def _read(name: str, spec: Spec, raw: Any, problems: list[str]) -> Any:
             return raw.strip().lower() == "true"
         problems.append(_problem(name, f"must be true or false, got {raw!r}"))
         return None
+    if spec.kind == "strings":
+        return _read_strings(name, raw, problems)
     if not isinstance(raw, str):
         shown = "" if spec.kind == "secret" else f", got {raw!r}"
         problems.append(_problem(name, f"must be a string{shown}"))
@@ -486,6 +516,24 @@ def _read_number(name: str, spec: Spec, raw: Any, problems: list[str]) -> int | 
         problems.append(_problem(name, f"must be {bounds}, got {raw!r}"))
         return None
     return int(value) if whole else float(value)
+
+
+def _read_strings(name: str, raw: Any, problems: list[str]) -> tuple[str, ...] | None:
+    """A list of strings, a JSON array of them, or comma-separated text."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError:
+                problems.append(_problem(name, f"must be a JSON array of strings, got {raw!r}"))
+                return None
+        else:
+            raw = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(item, str) for item in raw):
+        problems.append(_problem(name, f"must be a list of strings, got {raw!r}"))
+        return None
+    return tuple(raw)
 
 
 def _show(bound: float | None) -> str:

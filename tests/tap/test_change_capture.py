@@ -85,9 +85,18 @@ def synced() -> Iterator[tuple[StripeDouble, dict[str, Any], dict[str, Any]]]:
 def test_an_update_after_the_first_sync_arrives_on_the_next_run(synced) -> None:
     double, config, state = synced
     customer = double.objects("customers")[3]
-    double.update("customers", customer["id"], {"email": "new@example.com"}, event_created=ago(DAY))
+    when = ago(DAY)
+    double.update("customers", customer["id"], {"email": "new@example.com"}, event_created=when)
     run = run_tap(config, state=state)
-    assert run.records() == [{**stored(double, "customers", customer["id"]), "account_id": None}]
+    assert run.records() == [
+        {
+            **stored(double, "customers", customer["id"]),
+            "account_id": None,
+            # the change's Stripe event, under the names singer-io's tap-stripe uses
+            "updated_by_event_type": "customer.updated",
+            "updated": iso(when),
+        }
+    ]
     assert run.records()[0]["email"] == "new@example.com"
     for stream in state["bookmarks"]:
         (before,) = partitions(state, stream)
@@ -124,12 +133,16 @@ def test_each_streams_events_bring_its_own_changes(synced) -> None:
 def test_many_events_for_one_object_yield_its_newest_state_once(synced) -> None:
     double, config, state = synced
     charge = double.objects("charges")[5]
+    when = ago(DAY)
     for n in range(6):
         double.update(
-            "charges", charge["id"], {"metadata": {"n": str(n)}}, event_created=ago(DAY) + 60 * n
+            "charges", charge["id"], {"metadata": {"n": str(n)}}, event_created=when + 60 * n
         )
     run = run_tap(config, state=state, streams={"charges"})
-    assert run.records() == [{**stored(double, "charges", charge["id"]), "account_id": None}]
+    newest = {"updated_by_event_type": "charge.updated", "updated": iso(when + 300)}
+    assert run.records() == [
+        {**stored(double, "charges", charge["id"]), "account_id": None, **newest}
+    ]
     assert run.records()[0]["metadata"]["n"] == "5"
     assert not [r for r in double.requests if r.path.startswith("/v1/charges/")], (
         "snapshots in the pinned version are used as they are"
@@ -143,7 +156,10 @@ def test_events_of_one_object_in_the_same_second_make_the_tap_fetch_its_state(sy
     double.update("charges", charge["id"], {"metadata": {"n": "1"}}, event_created=when)
     double.update("charges", charge["id"], {"metadata": {"n": "2"}}, event_created=when)
     run = run_tap(config, state=state, streams={"charges"})
-    assert run.records() == [{**stored(double, "charges", charge["id"]), "account_id": None}]
+    stamps = {"updated_by_event_type": "charge.updated", "updated": iso(when)}
+    assert run.records() == [
+        {**stored(double, "charges", charge["id"]), "account_id": None, **stamps}
+    ]
     assert [r.path for r in double.requests if r.path.startswith("/v1/charges/")] == [
         f"/v1/charges/{charge['id']}"
     ]
@@ -162,8 +178,20 @@ def test_deletes_arrive_as_records_marked_deleted(synced) -> None:
     deleted = {r["id"]: r for r in run.records() if r.get("_sdc_deleted_at")}
     assert set(deleted) == {customer["id"], price["id"], subscription["id"]}
     # the last state Stripe sent with the delete, marked with the event's time
-    assert deleted[customer["id"]] == {**customer, "account_id": None, "_sdc_deleted_at": iso(when)}
-    assert deleted[price["id"]] == {**price, "account_id": None, "_sdc_deleted_at": iso(when + 1)}
+    assert deleted[customer["id"]] == {
+        **customer,
+        "account_id": None,
+        "_sdc_deleted_at": iso(when),
+        "updated_by_event_type": "customer.deleted",
+        "updated": iso(when),
+    }
+    assert deleted[price["id"]] == {
+        **price,
+        "account_id": None,
+        "_sdc_deleted_at": iso(when + 1),
+        "updated_by_event_type": "price.deleted",
+        "updated": iso(when + 1),
+    }
     # a deleted subscription is canceled (still listed by Stripe with status=all)
     assert deleted[subscription["id"]]["status"] == "canceled"
     assert deleted[subscription["id"]]["_sdc_deleted_at"] == iso(when + 2)
@@ -175,7 +203,7 @@ def test_deletes_arrive_as_records_marked_deleted(synced) -> None:
             jsonschema.validate(record, schema)
 
 
-def test_a_delete_in_another_api_version_arrives_as_a_tombstone(synced) -> None:
+def test_a_delete_in_another_api_version_keeps_the_data_its_event_carried(synced, caplog) -> None:
     double, config, state = synced
     customer = double.objects("customers")[4]
     double.delete("customers", customer["id"], event_created=ago(5 * DAY))  # before the bookmark
@@ -189,16 +217,20 @@ def test_a_delete_in_another_api_version_arrives_as_a_tombstone(synced) -> None:
             "data": {"object": {**old_shape, "default_card": None}},
         }
     )
-    run = run_tap(config, state=state, streams={"customers"})
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config, state=state, streams={"customers"})
     (record,) = run.records()
+    # the customer as its delete event carried it (email, name, address...), reduced to the
+    # fields the pinned schema declares: an upserting target keeps the person's data
     assert record == {
-        "id": customer["id"],
-        "object": "customer",
-        "created": customer["created"],
-        "livemode": customer["livemode"],
+        **old_shape,
         "account_id": None,
         "_sdc_deleted_at": iso(when),
+        "updated_by_event_type": "customer.deleted",
+        "updated": iso(when),
     }
+    assert record["email"] == customer["email"]
+    assert any("default_card" in r.getMessage() for r in caplog.records)
     assert [r.path for r in double.requests if r.path.startswith("/v1/customers/")] == [
         f"/v1/customers/{customer['id']}"
     ]
@@ -218,16 +250,18 @@ def test_an_event_in_another_api_version_is_refetched_in_the_pinned_shape(synced
         **{k: v for k, v in subscription.items() if k != "items"},
         "plan": template["plan"],
     }
+    when = ago(DAY)
     double.add_event(
         {
             "type": "customer.subscription.updated",
             "api_version": "2024-06-20",
-            "created": ago(DAY),
+            "created": when,
             "data": {"object": old_shape, "previous_attributes": {"quantity": 1}},
         }
     )
     run = run_tap(config, state=state, streams={"subscriptions"})
-    assert run.records() == [{**current, "account_id": None}]
+    stamps = {"updated_by_event_type": "customer.subscription.updated", "updated": iso(when)}
+    assert run.records() == [{**current, "account_id": None, **stamps}]
     assert len(run.records()[0]["items"]["data"]) == 12, "items completed past the 10 embedded"
     (fetch,) = [r for r in double.requests if r.path == f"/v1/subscriptions/{subscription['id']}"]
     assert fetch.headers["Stripe-Version"] == PINNED
@@ -329,6 +363,11 @@ def test_a_balance_transaction_status_change_within_the_lookback_arrives() -> No
             double.update("balance_transactions", obj_id, {"status": "available"})
         second = run_tap(config, state=first.final_state, streams={"balance_transactions"})
         assert [(r["id"], r["status"]) for r in second.records()] == [("txn_recent", "available")]
+        # no event exists: the re-read says what changed and when (the status, at available_on)
+        (recent,) = second.records()
+        assert recent["updated_by_event_type"] == "balance_transaction.available"
+        assert recent["updated"] == iso(recent["available_on"])
+        assert not [r for r in first.records() if "updated_by_event_type" in r]
         (after,) = partitions(second.final_state, "balance_transactions")
         assert after["replication_key_value"] == END_2025
         assert "events_bookmark" not in after

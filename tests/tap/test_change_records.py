@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from tap_stripe_xdm.change_records import ChangeRecords
 from tap_stripe_xdm.event_windows import Change, ChangeWindow
 
 PINNED = "2026-10-28.endive"
+STAMPS = {"updated_by_event_type": "customer.updated", "updated": "1970-01-01T00:16:40+00:00"}
+DECLARED = frozenset({"id", "object", "created", "livemode", "name", "email"})
 CURRENT = {"cus_a": {"id": "cus_a", "object": "customer", "created": 150, "name": "fetched"}}
 
 
@@ -17,6 +21,7 @@ def change(obj_id: str, created: int = 150, **options: Any) -> Change:
     kind = options.pop("type", "customer.updated")
     snapshot = {"id": obj_id, "object": "customer", "created": created, "livemode": False}
     snapshot["name"] = "snapshot"
+    snapshot.update(options.pop("fields", {}))
     event = {"type": kind, "created": 1_000, "api_version": version, "data": {"object": snapshot}}
     return Change(event, **options)
 
@@ -46,25 +51,57 @@ def build(*changes: Change) -> tuple[list[dict[str, Any]], list[str]]:
             start_date=100,
             changes_before=200,
             account="acct_1",
+            declared=DECLARED,
+            logger=logging.getLogger("test"),
         )
         return builder.records(window), sorted(objects.fetched)
 
 
 def test_a_snapshot_in_the_pinned_version_is_emitted_without_a_request() -> None:
     records, fetched = build(change("cus_a"))
-    assert records == [{**change("cus_a").object, "account_id": "acct_1"}]
+    assert records == [{**change("cus_a").object, "account_id": "acct_1", **STAMPS}]
     assert fetched == []
 
 
 def test_another_version_or_a_tie_fetches_the_object() -> None:
     for stale in (change("cus_a", api_version="2024-06-20"), change("cus_a", tied=True)):
         records, fetched = build(stale)
-        assert records == [{**CURRENT["cus_a"], "account_id": "acct_1"}]
+        assert records == [{**CURRENT["cus_a"], "account_id": "acct_1", **STAMPS}]
         assert fetched == ["cus_a"]
 
 
-def test_a_delete_that_cannot_be_fetched_becomes_a_tombstone() -> None:
+def test_a_delete_that_cannot_be_fetched_keeps_what_its_event_carried(caplog) -> None:
+    extra = {"email": "a@example.com", "account_balance": 0}  # the second: an older version's
+    gone = change(
+        "cus_gone", api_version="2024-06-20", type="customer.deleted", deleted=True, fields=extra
+    )
+    with caplog.at_level(logging.WARNING):
+        records, _ = build(gone)
+    assert records == [
+        {
+            "id": "cus_gone",
+            "object": "customer",
+            "created": 150,
+            "livemode": False,
+            "name": "snapshot",
+            "email": "a@example.com",
+            "_sdc_deleted_at": "1970-01-01T00:16:40+00:00",
+            "account_id": "acct_1",
+            "updated_by_event_type": "customer.deleted",
+            "updated": "1970-01-01T00:16:40+00:00",
+        }
+    ]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "cus_gone" in warning
+    assert "account_balance" in warning
+    assert "2024-06-20" in warning
+
+
+@pytest.mark.parametrize("carried", [{}, {"unknown": 1}])
+def test_a_delete_whose_event_carried_nothing_more_is_a_tombstone(carried) -> None:
     gone = change("cus_gone", api_version="2024-06-20", type="customer.deleted", deleted=True)
+    del gone.event["data"]["object"]["name"]
+    gone.event["data"]["object"].update(carried)
     records, _ = build(gone)
     assert records == [
         {
@@ -74,6 +111,8 @@ def test_a_delete_that_cannot_be_fetched_becomes_a_tombstone() -> None:
             "livemode": False,
             "_sdc_deleted_at": "1970-01-01T00:16:40+00:00",
             "account_id": "acct_1",
+            "updated_by_event_type": "customer.deleted",
+            "updated": "1970-01-01T00:16:40+00:00",
         }
     ]
 

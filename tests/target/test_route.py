@@ -57,7 +57,9 @@ def test_a_record_that_cannot_be_mapped_is_dead_lettered_with_its_source(tmp_pat
     assert route.take({**example("charges"), "created": "not a time"}) is None
     route.deliver([])
     (letter,) = letters(tmp_path)
-    assert letter["reason"].startswith("mapping failed: ValueError")
+    assert letter["reason"].startswith("mapping failed at timestamp")  # the field's path
+    assert {"path": "/timestamp", "keyword": "mapping"}.items() <= letter["errors"][0].items()
+    assert "not a time" in letter["errors"][0]["message"]
     assert letter["source"]["created"] == "not a time"
 
 

@@ -36,6 +36,7 @@ def test_summary_counts_delivered_and_dead_lettered_records_and_names_the_folder
         "received": 4,
         "delivered": 3,
         "dead_lettered": 1,
+        "skipped": 0,
         "destination": str(tmp_path / "out" / "charges"),
     }
     assert summary["dead_letter_path"] == str(tmp_path / "out" / "dead_letter.jsonl")

@@ -38,7 +38,8 @@ INTEGER_SETTINGS = [
 def logged_settings(log: str) -> dict:
     """The `settings: name=<JSON>, ...` line the target logs at start, as a dict."""
     (line,) = [line for line in log.splitlines() if "settings: " in line]
-    pairs = re.findall(r'([a-z_][\w.]*)=("(?:[^"\\]|\\.)*"|[^,"]+)', line.split("settings: ", 1)[1])
+    value = r'"(?:[^"\\]|\\.)*"|\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]|[^,"\[]+'  # string|array|other
+    pairs = re.findall(rf"([a-z_][\w.]*)=({value})", line.split("settings: ", 1)[1])
     return {name: json.loads(value) for name, value in pairs}
 
 
@@ -51,6 +52,8 @@ def test_every_setting_with_a_default_shows_that_default_in_the_config_schema():
         if item.name == "streams":
             continue
         default = None if item.default is dataclasses.MISSING else item.default
+        if isinstance(default, tuple):  # a list setting: JSON has arrays, not tuples
+            default = list(default)
         assert properties[item.name].get("default") == default, item.name
     tuning = (
         "request_timeout",

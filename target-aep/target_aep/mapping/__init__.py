@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from target_aep.errors import UnmappedStreamError
 from target_aep.mapping.converters import MappingOptions
-from target_aep.mapping.engine import Table, TableMapper
+from target_aep.mapping.engine import FieldProblem, Table, TableMapper
 from target_aep.mapping.tables import TABLES
 from target_aep.mapping.whole_record import CompatMapper, GenericMapper
 
@@ -28,6 +28,9 @@ class Mapper(Protocol):
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One record -> one XDM record in Platform form (no nulls, deterministic `_id`)."""
+
+    def map_reporting(self, record: Mapping[str, Any]) -> tuple[dict, list[FieldProblem]]:
+        """`map`, plus the fields a value could not be converted for (left out)."""
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
         """The Platform-form schema of the tenant area this mapping writes; from then on the
@@ -47,9 +50,9 @@ def mapper_for(
     """
     name = mapping or stream
     if name == "compat":
-        mapper: Mapper = CompatMapper(stream, options.tenant_id)
+        mapper: Mapper = CompatMapper(stream, options)
     elif name == "generic":
-        mapper = GenericMapper(stream, options.tenant_id)
+        mapper = GenericMapper(stream, options)
     else:
         table: Table | None = TABLES.get(name)
         if table is None:

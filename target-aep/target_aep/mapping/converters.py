@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from target_aep.mapping.changes import CHANGE_TIME_FIELD
 from target_aep.mapping.money import currency_code, decimal_minor_to_major, minor_to_major
 from target_aep.mapping.timestamps import to_rfc3339
 from target_aep.sdk_adapters import SDC_DELETED_AT
@@ -23,6 +24,7 @@ class MappingOptions:
 
     tenant_id: str
     identity_namespace: str = TargetSettings.identity_namespace  # the setting's default
+    id_ignore_fields: frozenset[str] = frozenset(TargetSettings.id_ignore_fields)
 
 
 Converter = Callable[[Any, Mapping[str, Any], MappingOptions], Any]
@@ -173,19 +175,9 @@ def _captured_amount(charge: Any, _obj: Mapping, _opts: MappingOptions) -> float
     return minor_to_major(amount, charge.get("currency"))
 
 
-def _subscription_timestamp(sub: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    """A snapshot is stamped with the latest moment its state changed: created, period start,
-    canceled, ended; since Stripe API 2025-03-31 the period start is on the items
-    (https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-subscription-current-period-start-and-end)."""
-    moments = [
-        to_rfc3339(sub.get(key))
-        for key in ("created", "current_period_start", "canceled_at", "ended_at")
-    ]
-    items = sub.get("items")
-    rows = items.get("data", []) if isinstance(items, dict) else items or []
-    moments += [to_rfc3339(row.get("current_period_start")) for row in rows]
-    moments = [moment for moment in moments if moment]
-    return max(moments) if moments else None
+def _modified_at(obj: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
+    """When the object took this state: the change's time, else its creation."""
+    return to_rfc3339(obj.get(CHANGE_TIME_FIELD) or obj.get(SDC_DELETED_AT) or obj.get("created"))
 
 
 def _item_price(item: Mapping) -> Mapping:
@@ -219,19 +211,6 @@ def _event_type(prefix: str) -> Converter:
     return convert
 
 
-def _status_event_type(prefix: str) -> Converter:
-    """`<prefix><status>`, or `<prefix>deleted` for a delete from change capture (the
-    subscription's end: Stripe's `customer.subscription.deleted`)."""
-
-    def convert(obj: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-        if obj.get(SDC_DELETED_AT):
-            return f"{prefix}deleted"
-        status = obj.get("status")
-        return f"{prefix}{status}" if status else prefix.rstrip(".")
-
-    return convert
-
-
 CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "text": (_text, _STRING),
     "raw": (_raw, {}),
@@ -252,7 +231,7 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "charge_event_type": (_charge_event_type, _STRING),
     "purchase_measure": (_purchase_measure, _INTEGER),
     "captured_amount": (_captured_amount, _NUMBER),
-    "subscription_timestamp": (_subscription_timestamp, _DATE_TIME),
+    "modified_at": (_modified_at, _DATE_TIME),
     "item_currency": (_item_currency, _STRING),
     "item_price_total": (_item_price_total, _NUMBER),
     "unit_price": (_unit_price, _NUMBER),
@@ -260,7 +239,6 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
 
 CONVERTER_FACTORIES: dict[str, tuple[Callable[[str], Converter], dict]] = {
     "event_type": (_event_type, _STRING),
-    "status_event_type": (_status_event_type, _STRING),
 }
 
 

@@ -4,6 +4,14 @@ A table (see `mapping/tables/`) lists `(XDM path, Stripe path, converter)` rows.
 Platform-form dotted paths; `name[0]` addresses the first element of an array of objects.
 Stripe paths are dotted too; `a|b` takes the first non-empty alternative; `*` passes the whole
 object to the converter. Nothing null or empty is ever written (Platform rejects it).
+
+Each row is mapped on its own: a value its converter cannot use costs that field only (the
+mapper reports it as a `FieldProblem`), never the rest of the record.
+
+A table of an event stream (`change_events`) maps an object's first state as its business event
+(the creation's metrics); a record re-emitted after a Stripe event is a separate change event
+(`mapping/changes.py`): stamped with the change's time, typed after it, carrying the identities
+and the current state in the tenant area, but no metric again.
 """
 
 from __future__ import annotations
@@ -12,13 +20,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from target_aep.mapping.changes import TAP_BOOKKEEPING_FIELDS, Change, change_of
 from target_aep.mapping.converters import MappingOptions, converter_named
-from target_aep.mapping.ids import record_id
+from target_aep.mapping.ids import change_id, object_id, record_id
 from target_aep.mapping.tenant import Layout, tenant_layout, tenant_object, tenant_schema
-from target_aep.mapping.timestamps import to_rfc3339
-from target_aep.sdk_adapters import SDC_DELETED_AT
+from target_aep.sdk_adapters import SDC_BOOKKEEPING
 
 Row = tuple[str, str, str]
+# What a converter raises for a value it cannot convert.
+CONVERSION_FAILURES = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One XDM field a mapping row could not produce from the record's value."""
+
+    path: str  # XDM path (Platform form), e.g. commerce.order.priceTotal
+    source: str  # the Stripe path it reads
+    message: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,12 @@ class Table:
     rows: tuple[Row, ...]  # standard XDM fields
     lists: tuple[tuple[str, str, tuple[Row, ...]], ...] = ()  # (XDM array, Stripe list, rows)
     tenant_rows: tuple[Row, ...] = ()  # fields a table adds (or reshapes) in the tenant object
+    # Event streams: a change is its own event (see the module docstring).
+    change_events: bool = False
+    # (Stripe event type prefix, XDM eventType prefix): how a change event's type is named.
+    event_types: tuple[tuple[str, str], ...] = ()
+    delete_event: str = ""  # the Stripe event of a delete (a record with only `_sdc_deleted_at`)
+    metric_fields: tuple[str, ...] = ()  # Stripe fields a change event leaves out (the measures)
 
 
 Getter = Callable[[Mapping[str, Any]], Any]
@@ -129,42 +154,80 @@ def _compile(rows: tuple[Row, ...]) -> list[tuple]:
         put = _setter(target)
         parent, _, leaf = source.rpartition(".")
         if parent and "|" not in source and parent == group_parent:
-            steps[-1][3].append((leaf, convert, put))
+            steps[-1][3].append((leaf, convert, put, target, source))
             continue
         group_parent = None
         if source == "*":
-            steps.append((_WHOLE, None, convert, put))
+            steps.append((_WHOLE, None, convert, put, target, source))
         elif "|" in source:
-            steps.append((_GETTER, _getter(source), convert, put))
+            steps.append((_GETTER, _getter(source), convert, put, target, source))
         elif not parent:
-            steps.append((_KEY, source, convert, put))
+            steps.append((_KEY, source, convert, put, target, source))
         else:
-            steps.append((_GROUP, _getter(parent), None, [(leaf, convert, put)]))
+            group = [(leaf, convert, put, target, source)]
+            steps.append((_GROUP, _getter(parent), None, group, target, source))
             group_parent = parent
     return steps
 
 
-def _apply(steps: list[tuple], obj: Mapping[str, Any], out: dict, options: Any) -> None:
+def _apply(
+    steps: list[tuple],
+    obj: Mapping[str, Any],
+    out: dict,
+    options: Any,
+    problems: list[FieldProblem],
+    prefix: str = "",
+) -> None:
     # `read`: the key (_KEY) or the getter (_GETTER, _GROUP); `write`: the setter, or for a
-    # group the list of (leaf key, converter, setter) rows.
-    for kind, read, convert, write in steps:
-        if kind == _KEY:
-            value = convert(obj.get(read), obj, options)
-        elif kind == _WHOLE:
-            value = convert(obj, obj, options)
-        elif kind == _GROUP:
-            container = read(obj)
-            if not isinstance(container, dict):
+    # group the list of (leaf key, converter, setter, target, source) rows. A row whose value
+    # cannot be converted is skipped and reported (a `try` costs nothing until it raises).
+    for kind, read, convert, write, target, source in steps:
+        raw: Any = None
+        try:
+            if kind == _KEY:
+                raw = obj.get(read)
+                value = convert(raw, obj, options)
+            elif kind == _WHOLE:
+                value = convert(obj, obj, options)
+            elif kind == _GROUP:
+                container = read(obj)
+                if not isinstance(container, dict):
+                    continue
+                _apply_group(write, container, obj, out, options, problems, prefix)
                 continue
-            for leaf, convert_leaf, put in write:
-                value = convert_leaf(container.get(leaf), obj, options)
-                if value is not None and value != "":
-                    put(out, value)
+            else:
+                raw = read(obj)
+                value = convert(raw, obj, options)
+        except CONVERSION_FAILURES as exc:
+            problems.append(_problem(prefix + target, source, raw, exc))
             continue
-        else:
-            value = convert(read(obj), obj, options)
         if value is not None and value != "":
             write(out, value)  # converters return None, never an empty container
+
+
+def _apply_group(
+    rows: list[tuple],
+    container: Mapping[str, Any],
+    obj: Mapping[str, Any],
+    out: dict,
+    options: Any,
+    problems: list[FieldProblem],
+    prefix: str,
+) -> None:
+    for leaf, convert, put, target, source in rows:
+        raw = container.get(leaf)
+        try:
+            value = convert(raw, obj, options)
+        except CONVERSION_FAILURES as exc:
+            problems.append(_problem(prefix + target, source, raw, exc))
+            continue
+        if value is not None and value != "":
+            put(out, value)
+
+
+def _problem(target: str, source: str, raw: Any, exc: Exception) -> FieldProblem:
+    shown = "" if raw is None else f" {source}={repr(raw)[:80]}:"
+    return FieldProblem(target, source, f"cannot map{shown} {type(exc).__name__}: {exc}")
 
 
 def _one_primary(identity_map: dict) -> None:
@@ -186,27 +249,44 @@ class TableMapper:
         self.is_profile = table.is_profile
         self.schema = table.schema
         self._rows = _compile(table.rows)
+        # A change event keeps the identities only: the person it happened to.
+        self._change_rows = _compile(tuple(r for r in table.rows if r[0] == "identityMap"))
         self._lists = [
-            (_setter(target), _getter(source), _compile(rows))
+            (_setter(target), _getter(source), _compile(rows), target)
             for target, source, rows in table.lists
         ]
         self._tenant_rows = _compile(table.tenant_rows)
+        # Not copied to the tenant area: what `_<tenant>.stripe` has one level up, what the
+        # tenant rows reshape, and the change stamps (they are `timestamp` and `eventType`).
+        kept_apart = {"id", "object", "livemode", *TAP_BOOKKEEPING_FIELDS}
         consumed = {source.split(".")[0] for _, source, _ in table.tenant_rows}
-        self._tenant_consumed = frozenset(consumed | {"id", "object", "livemode"})
+        self._tenant_consumed = frozenset(consumed | kept_apart)
+        self._change_consumed = frozenset(kept_apart | set(table.metric_fields))
         self._tenant_root = f"_{options.tenant_id}"
         self._deletion_event = f"stripe.{table.object_key}.deleted"
         self._layout: Layout | None = None
+        self._id_ignore = SDC_BOOKKEEPING | options.id_ignore_fields
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One Stripe object (as the tap emitted it) -> one XDM record in Platform form."""
+        return self.map_reporting(record)[0]
+
+    def map_reporting(self, record: Mapping[str, Any]) -> tuple[dict, list[FieldProblem]]:
+        """`map`, plus the fields that could not be produced from the record's values."""
+        problems: list[FieldProblem] = []
+        change = change_of(record, self.table.delete_event)
+        if change is not None and self.table.change_events:
+            return self._change_event(record, change, problems), problems
         xdm: dict[str, Any] = {}
-        _apply(self._rows, record, xdm, self.options)
-        for put, get, rows in self._lists:
+        _apply(self._rows, record, xdm, self.options, problems)
+        for put, get, rows, target in self._lists:
             items = []
             elements = get(record)
-            for element in elements if isinstance(elements, list) else ():
+            for index, element in enumerate(elements if isinstance(elements, list) else ()):
+                if not isinstance(element, dict):
+                    continue  # another tap's bare id: nothing to list (the tenant area has it)
                 mapped: dict[str, Any] = {}
-                _apply(rows, element, mapped, self.options)
+                _apply(rows, element, mapped, self.options, problems, f"{target}[{index}].")
                 if mapped:
                     items.append(mapped)
             if items:
@@ -214,22 +294,54 @@ class TableMapper:
         identity_map = xdm.get("identityMap")
         if identity_map:
             _one_primary(identity_map)
-        xdm["_id"] = record_id(self.stream, record.get("id"), record)
-        xdm[self._tenant_root] = {"stripe": self._tenant(record)}
+        if self.table.change_events:  # the business event: one per object
+            xdm["_id"] = object_id(self.stream, record.get("id"), record, self._id_ignore)
+        else:  # records: one per state
+            xdm["_id"] = record_id(self.stream, record.get("id"), record, self._id_ignore)
+        xdm[self._tenant_root] = {"stripe": self._tenant(record, change, problems)}
+        return xdm, problems
+
+    def _change_event(
+        self, record: Mapping[str, Any], change: Change, problems: list[FieldProblem]
+    ) -> dict:
+        xdm: dict[str, Any] = {
+            "_id": change_id(self.stream, record.get("id"), change.stripe_type, change.at),
+            "timestamp": change.stamp,
+            "eventType": self._change_event_type(change.stripe_type),
+        }
+        _apply(self._change_rows, record, xdm, self.options, problems)
+        identity_map = xdm.get("identityMap")
+        if identity_map:
+            _one_primary(identity_map)
+        xdm[self._tenant_root] = {"stripe": self._tenant(record, change, problems)}
         return xdm
 
-    def _tenant(self, record: Mapping[str, Any]) -> dict:
-        detail = tenant_object(record, self._tenant_consumed, layout=self._layout)
-        _apply(self._tenant_rows, record, detail, self.options)
+    def _change_event_type(self, stripe_type: str) -> str:
+        """`stripe.<object>.<what happened>` after the table's `event_types`."""
+        for stripe_prefix, xdm_prefix in self.table.event_types:
+            if stripe_type.startswith(stripe_prefix):
+                return xdm_prefix + stripe_type[len(stripe_prefix) :]
+        xdm_prefix = self.table.event_types[0][1]
+        return xdm_prefix + (stripe_type.rpartition(".")[2] or "updated")
+
+    def _tenant(
+        self, record: Mapping[str, Any], change: Change | None, problems: list[FieldProblem]
+    ) -> dict:
+        if change is not None and self.table.change_events:
+            detail = tenant_object(
+                record, self._change_consumed, layout=self._layout
+            )  # no measure counted again
+        else:
+            detail = tenant_object(record, self._tenant_consumed, layout=self._layout)
+            _apply(self._tenant_rows, record, detail, self.options, problems, "stripe.")
         stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
         if record.get("id"):
             stripe["id"] = str(record["id"])
         if isinstance(record.get("livemode"), bool):
             stripe["livemode"] = record["livemode"]
-        deleted_at = record.get(SDC_DELETED_AT)
-        if deleted_at:  # a delete from change capture: the object's last state, marked
+        if change is not None and change.deleted:  # the object's last state, marked
             stripe["deleted"] = True
-            stripe["deletedAt"] = to_rfc3339(deleted_at)
+            stripe["deletedAt"] = change.stamp
             stripe["deletionEvent"] = self._deletion_event
         if detail:
             stripe[self.table.object_key] = detail

@@ -28,17 +28,33 @@ def state_digest(obj: dict) -> str:
     return hashlib.blake2b(_CANONICAL.encode(obj), digest_size=12).hexdigest()
 
 
-def record_id(stream: str, source_id: Any, obj: Any) -> str:
+def record_id(
+    stream: str, source_id: Any, obj: Any, ignore: frozenset[str] = SDC_BOOKKEEPING
+) -> str:
     """`stripe:<stream>:<Stripe id>:<state digest>` (without the id when the record has none).
 
-    Singer's `_sdc_*` bookkeeping (extraction time, sequence...) differs on every run and is
-    not part of the object's state; only `_sdc_deleted_at` is, since a delete is a new state.
+    The `ignore` fields do not count: Singer's `_sdc_*` bookkeeping (extraction time,
+    sequence...) and other taps' (the `id_ignore_fields` setting) describe the reading, not the
+    object; only `_sdc_deleted_at` is state, since a delete is a new state.
     """
     state = obj
-    if not obj.keys().isdisjoint(SDC_BOOKKEEPING):  # no set built per record
-        state = dict(obj)
-        for key in SDC_BOOKKEEPING:
-            state.pop(key, None)
+    if not obj.keys().isdisjoint(ignore):  # no set built per record
+        state = {key: value for key, value in obj.items() if key not in ignore}
     if source_id is None or source_id == "":
         return f"stripe:{stream}:{state_digest(state)}"
     return f"stripe:{stream}:{source_id}:{state_digest(state)}"
+
+
+def object_id(stream: str, source_id: Any, obj: Any, ignore: frozenset[str]) -> str:
+    """`stripe:<stream>:<Stripe id>`: one id per object for the fact its creation is (a
+    purchase, a refund...), whatever state a later read finds it in; a record without an id
+    falls back to the state digest."""
+    if source_id is None or source_id == "":
+        return record_id(stream, source_id, obj, ignore)
+    return f"stripe:{stream}:{source_id}"
+
+
+def change_id(stream: str, source_id: Any, stripe_type: str, at: int) -> str:
+    """`stripe:<stream>:<Stripe id>:<event type>:<Unix seconds>`: a change event is the Stripe
+    event that made it, so sending it again (from either tap) gives the same `_id`."""
+    return f"stripe:{stream}:{source_id}:{stripe_type}:{at}"

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from target_aep.mapping.names import camel_case
-from target_aep.mapping.timestamps import to_rfc3339
+from target_aep.mapping.timestamps import to_rfc3339, to_unix
 from target_aep.sdk_adapters import SDC_PREFIX
 
 # Stripe fields holding Unix seconds whose names do not end in `_at` (e.g. a balance transaction's
@@ -69,7 +69,7 @@ def _is_singer_metadata(name: str) -> bool:
 
 
 # Per layout (index 0: Stripe names, 1: camelCase) and field name, computed once:
-# (name to write, or None for Singer metadata; an int there is a timestamp; a map of user keys).
+# (name to write, or None for Singer metadata; the field is a timestamp; a map of user keys).
 _KEY_PLANS: tuple[dict[str, tuple[str | None, bool, bool]], ...] = ({}, {})
 
 
@@ -78,7 +78,7 @@ def _plan(key: str, camel: bool) -> tuple[str | None, bool, bool]:
         plan: tuple[str | None, bool, bool] = (None, False, False)
     else:
         name = camel_case(key) if camel else key
-        plan = (name, camel and is_timestamp_field(key), key in MAP_FIELDS)
+        plan = (name, is_timestamp_field(key), key in MAP_FIELDS)
     plans = _KEY_PLANS[camel]
     if len(plans) < 10_000:
         plans[key] = plan
@@ -146,9 +146,9 @@ def _tenant_dict(
         kind = type(item)
         if kind is str:
             if item:
-                kept[name] = item
+                kept[name] = _timestamp_text(item, camel) if is_timestamp else item
         elif kind is int:
-            kept[name] = to_rfc3339(item) if is_timestamp else item
+            kept[name] = to_rfc3339(item) if is_timestamp and camel else item
         elif kind is bool or kind is float:
             kept[name] = item
         elif kind is dict:
@@ -167,6 +167,16 @@ def _tenant_dict(
             if converted is not None and converted != {}:
                 kept[name] = converted
     return kept or None
+
+
+def _timestamp_text(text: str, camel: bool) -> str | int:
+    """Another tap's ISO string where Stripe sends Unix seconds: RFC 3339 in the camelCase
+    layout, Unix seconds in the compat one (as Stripe's); left as it is when it is no time."""
+    try:
+        converted = to_rfc3339(text) if camel else to_unix(text)
+    except ValueError:
+        return text
+    return text if converted is None else converted
 
 
 def _tenant_list(

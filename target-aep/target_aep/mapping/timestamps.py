@@ -64,3 +64,19 @@ def to_rfc3339(value: Any) -> str | None:
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_unix(value: Any) -> int | None:
+    """A timestamp in any form `to_rfc3339` accepts -> whole Unix seconds (None when absent)."""
+    if value is None or value == "":
+        return None
+    if type(value) is int:
+        return value
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=_UTC)
+        return int(moment.timestamp())
+    stamp = to_rfc3339(value)
+    if stamp is None:
+        return None
+    parsed = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return int(parsed.timestamp())

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from target_aep.mapping.changes import change_of
+from target_aep.mapping.converters import MappingOptions
 from target_aep.mapping.ids import record_id
 from target_aep.mapping.names import camel_case
 from target_aep.mapping.tenant import Layout, tenant_layout, tenant_object, tenant_schema
-from target_aep.sdk_adapters import SDC_DELETED_AT
+from target_aep.sdk_adapters import SDC_BOOKKEEPING
 
 
 class CompatMapper:
@@ -24,11 +26,12 @@ class CompatMapper:
     schema = "record.json"
     is_profile = False
 
-    def __init__(self, stream: str, tenant_id: str) -> None:
+    def __init__(self, stream: str, options: MappingOptions) -> None:
         self.stream = stream
-        self._root = f"_{tenant_id}"
+        self._root = f"_{options.tenant_id}"
         self._branch = f"{stream}_data"
         self._layout: Layout | None = None
+        self._id_ignore = SDC_BOOKKEEPING | options.id_ignore_fields
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One Stripe object -> `{_id, _<tenant>: {<resource>_data: raw fields}}`.
@@ -36,12 +39,16 @@ class CompatMapper:
         A delete from change capture carries Stripe's own marker, `deleted: true`.
         """
         raw = tenant_object(dict(record), camel=False, layout=self._layout)
-        if record.get(SDC_DELETED_AT):
+        if _is_delete(record):
             raw["deleted"] = True
         return {
-            "_id": record_id(self.stream, record.get("id"), record),
+            "_id": record_id(self.stream, record.get("id"), record, self._id_ignore),
             self._root: {self._branch: raw},
         }
+
+    def map_reporting(self, record: Mapping[str, Any]) -> tuple[dict, list]:
+        """`map`; a whole-record copy has no field-by-field conversion to report on."""
+        return self.map(record), []
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
         """Schema of `_<tenant>`: the stream's Singer schema with raw names and values.
@@ -68,22 +75,29 @@ class GenericMapper:
     schema = "record.json"
     is_profile = False
 
-    def __init__(self, stream: str, tenant_id: str) -> None:
+    def __init__(self, stream: str, options: MappingOptions) -> None:
         self.stream = stream
-        self._root = f"_{tenant_id}"
+        self._root = f"_{options.tenant_id}"
         self._branch = camel_case(stream)
         self._layout: Layout | None = None
+        self._id_ignore = SDC_BOOKKEEPING | options.id_ignore_fields
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """Any record -> `{_id, _<tenant>: {<stream>: camelCased fields}}`; a delete from
         change capture is marked `deleted: true`."""
-        xdm: dict[str, Any] = {"_id": record_id(self.stream, record.get("id"), record)}
+        xdm: dict[str, Any] = {
+            "_id": record_id(self.stream, record.get("id"), record, self._id_ignore)
+        }
         kept = tenant_object(dict(record), layout=self._layout) or None
-        if record.get(SDC_DELETED_AT):
+        if _is_delete(record):
             kept = {**(kept or {}), "deleted": True}
         if kept:
             xdm[self._root] = {self._branch: kept}
         return xdm
+
+    def map_reporting(self, record: Mapping[str, Any]) -> tuple[dict, list]:
+        """`map`; a whole-record copy has no field-by-field conversion to report on."""
+        return self.map(record), []
 
     def tenant_schema(self, singer_schema: Mapping[str, Any]) -> dict:
         """Schema of `_<tenant>`: the stream's Singer schema, camelCased and closed."""
@@ -95,3 +109,9 @@ class GenericMapper:
             "additionalProperties": False,
             "properties": {self._branch: branch},
         }
+
+
+def _is_delete(record: Mapping[str, Any]) -> bool:
+    """`_sdc_deleted_at`, or singer-io's `updated_by_event_type: <object>.deleted`."""
+    change = change_of(record, "")
+    return change is not None and change.deleted

@@ -44,11 +44,17 @@ def assert_valid(stream: str, xdm: dict, mapping: str | None = None) -> None:
 
 
 @pytest.mark.parametrize("stream", ["charges", "refunds", "subscriptions", "prices"])
-def test_an_updated_object_is_a_new_record_and_a_resent_state_the_same_one(stream) -> None:
+def test_an_update_is_a_new_record_and_a_resent_state_the_same_one(stream) -> None:
     before = tap_record(stream)
-    after = tap_record(stream, metadata={"changed": "yes"})
+    after = tap_record(
+        stream,
+        metadata={"changed": "yes"},
+        updated_by_event_type=f"{stream[:-1]}.updated",
+        updated="2026-11-27T01:00:00+00:00",
+    )
     assert mapped(stream, before) == mapped(stream, dict(before)), "same state, same XDM"
-    assert mapped(stream, after)["_id"] != mapped(stream, before)["_id"], "new state, new _id"
+    assert mapped(stream, after) == mapped(stream, dict(after)), "same change, same XDM"
+    assert mapped(stream, after)["_id"] != mapped(stream, before)["_id"], "a change, a new _id"
     assert mapped(stream, after)["_id"].startswith(f"stripe:{stream}:{before['id']}:")
 
 

@@ -15,6 +15,11 @@ TABLE = Table(
     object_key="balanceTransaction",
     schema="experience_event_commerce.json",
     is_profile=False,
+    change_events=True,
+    # Stripe sends no events for balance transactions: the tap names a status change it
+    # finds on a re-read `balance_transaction.available`.
+    event_types=(("balance_transaction.", "stripe.balance_transaction."),),
+    metric_fields=("amount", "fee", "net", "fee_details"),
     rows=(
         # XDM path     Stripe path   converter
         ("timestamp",  "created",    "timestamp"),

@@ -3,6 +3,8 @@
 
 Stripe's Charge (https://docs.stripe.com/api/charges/object) as a commerce event
 (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/field-groups/event/commerce-details).
+The refunded amount is not a charge metric: each refund counts it on its own event (refunds
+stream); `amount_refunded` stays in the tenant area.
 """
 
 from target_aep.mapping.engine import Table
@@ -16,6 +18,8 @@ TABLE = Table(
     object_key="charge",
     schema="experience_event_commerce.json",
     is_profile=False,
+    change_events=True,
+    event_types=(("charge.", "stripe.charge."),),
     rows=(
         # XDM path (Platform form)                     Stripe path                     converter
         ("timestamp",                                  "created",                      "timestamp"),
@@ -24,7 +28,6 @@ TABLE = Table(
         ("commerce.order.purchaseID",                  "payment_intent|id",            "text"),
         ("commerce.order.priceTotal",                  "amount",                       "money"),
         ("commerce.order.currencyCode",                "currency",                     "currency"),
-        ("commerce.order.refundTotal",                 "amount_refunded",              "money_if_positive"),
         ("commerce.order.createdDate",                 "created",                      "timestamp"),
         ("commerce.order.payments[0].transactionID",   "id",                           "text"),
         ("commerce.order.payments[0].paymentAmount",   "*",                            "captured_amount"),

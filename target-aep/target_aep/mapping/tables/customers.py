@@ -20,6 +20,7 @@ TABLE = Table(
     object_key="customer",
     schema="profile.json",
     is_profile=True,
+    delete_event="customer.deleted",
     rows=(
         # XDM path (Platform form)             Stripe path              converter
         ("person.name.fullName",               "name",                  "text"),

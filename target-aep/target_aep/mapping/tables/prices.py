@@ -12,13 +12,14 @@ TABLE = Table(
     object_key="price",
     schema="product.json",
     is_profile=False,
+    delete_event="price.deleted",
     rows=(
         # XDM path (Platform form)           Stripe path          converter
         ("productID",                        "id",                "text"),
         ("productName",                      "nickname|product",  "text"),
         ("productListPrice.amount",          "*",                 "unit_price"),
         ("productListPrice.currencyCode",    "currency",          "currency"),
-        ("productLastModifiedDate",          "created",           "timestamp"),
+        ("productLastModifiedDate",          "*",                 "modified_at"),
     ),
 )
 # fmt: on

@@ -16,6 +16,10 @@ TABLE = Table(
     object_key="refund",
     schema="experience_event_commerce.json",
     is_profile=False,
+    change_events=True,
+    # Refunds of card charges were `charge.refund.updated` before 2024-10-28.acacia
+    # (https://docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update).
+    event_types=(("charge.refund.", "stripe.refund."), ("refund.", "stripe.refund.")),
     rows=(
         # XDM path (Platform form)                      Stripe path              converter
         ("timestamp",                                   "created",               "timestamp"),

@@ -3,9 +3,9 @@
 Stripe's Subscription (https://docs.stripe.com/api/subscriptions/object), its items as
 `productListItems[]` (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/data-types/product-list-item).
 
-Each state of a subscription (status, period) is its own event: the `_id` digests the state.
-The event type is `stripe.subscription.<status>`, or `stripe.subscription.deleted` for the
-subscription's end as change capture reports it (`_sdc_deleted_at`).
+The first record of a subscription is `stripe.subscription.<status>` at its creation, with its
+items; each change (a renewal, a cancellation, its end: `stripe.subscription.deleted`) is its
+own event at the change's time, without the items again.
 """
 
 from target_aep.mapping.engine import Table
@@ -16,10 +16,13 @@ TABLE = Table(
     object_key="subscription",
     schema="experience_event_commerce.json",
     is_profile=False,
+    change_events=True,
+    event_types=(("customer.subscription.", "stripe.subscription."),),
+    delete_event="customer.subscription.deleted",
     rows=(
         # XDM path (Platform form)   Stripe path   converter
-        ("timestamp",                "*",          "subscription_timestamp"),
-        ("eventType",                "*",          "status_event_type(stripe.subscription.)"),
+        ("timestamp",                "created",    "timestamp"),
+        ("eventType",                "status",     "event_type(stripe.subscription.)"),
         ("identityMap",              "customer",   "customer_identity"),
     ),
     lists=(
