@@ -10,10 +10,12 @@ with the bookmarks kept in Meltano's system database.
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 
 import pytest
+from stripe_emulator import object_factories
 from tap_stripe_xdm import schemas as tap_schemas
 
 from tests.doubles.aep_api import aep_double
@@ -212,3 +214,62 @@ def test_an_update_and_a_delete_after_the_first_run_arrive_on_the_next(
     (deleted,) = [c for c in customers if c[f"_{TENANT}"]["stripe"]["id"] == customer_id]
     assert deleted[f"_{TENANT}"]["stripe"]["deleted"] is True
     assert deleted["identityMap"]["StripeCustomerID"][0]["id"] == customer_id
+
+
+def test_a_charge_refunded_then_edited_is_three_events_with_one_purchase(
+    installed_project, stripe, tmp_path
+):
+    """Change capture through `meltano run`: each change is its own event at the change's
+    time; the purchase and its revenue count once, the refunded amount once (on the refund)."""
+    output_dir = tmp_path / "xdm"
+    env = files_env(stripe, output_dir)
+    suffix = ("--state-id-suffix", "change-events")
+    charge = next(
+        c
+        for c in stripe.objects("charges")
+        if c["status"] == "succeeded" and c["captured"] and c["currency"] == "usd"
+    )
+    installed_project.run(env, *suffix)
+
+    refunded_at = int(time.time())
+    refund = object_factories.make_refund(random.Random(1), refunded_at, charge, amount=100)
+    stripe.add("refunds", refund)
+    stripe.add_event({"type": "refund.created", "created": refunded_at, "data": {"object": refund}})
+    stripe.update(
+        "charges",
+        charge["id"],
+        {"amount_refunded": 100},
+        event_type="charge.refunded",
+        event_created=refunded_at,
+    )
+    time.sleep(1.1)
+    installed_project.run(env, *suffix)
+    edited_at = int(time.time())
+    stripe.update("charges", charge["id"], {"metadata": {"gift": "yes"}}, event_created=edited_at)
+    time.sleep(1.1)
+    installed_project.run(env, *suffix)
+
+    def of(stream: str, stripe_id: str) -> list[dict]:
+        rows = read_files(output_dir, stream)
+        return [row for row in rows if row[f"_{TENANT}"]["stripe"]["id"] == stripe_id]
+
+    charges, refunds = of("charges", charge["id"]), of("refunds", refund["id"])
+    assert [row["eventType"] for row in charges] == [
+        "commerce.purchases",
+        "stripe.charge.refunded",
+        "stripe.charge.updated",
+    ]
+    assert len({row["_id"] for row in charges}) == 3
+    stamps = [row["timestamp"] for row in charges]
+    assert stamps == sorted(stamps)
+    assert stamps[1:] == [iso(refunded_at), iso(edited_at)]
+    events = charges + refunds
+    assert sum(e.get("commerce", {}).get("purchases", {}).get("value", 0) for e in events) == 1
+    totals = [e.get("commerce", {}).get("order", {}) for e in events]
+    assert sum(order.get("priceTotal", 0) for order in totals) == charge["amount"] / 100
+    assert sum(order.get("refundTotal", 0) for order in totals) == 1.0
+    assert [row["commerce"]["order"]["refundTotal"] for row in refunds] == [1.0]
+
+
+def iso(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))

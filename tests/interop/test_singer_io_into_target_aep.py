@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,14 +40,42 @@ COUNTS = {
 DAY = 86_400
 
 
+@dataclass(frozen=True)
+class Changes:
+    refunded_charge: str
+    deleted_customer: dict
+    edited_subscription: str
+
+
 @pytest.fixture(scope="module")
 def stripe() -> StripeDouble:
     """Objects created over the last 20 days, each with its creation event (inside Stripe's
-    30-day event retention, so singer-io's change pass re-sends every one of them)."""
+    30-day event retention, so singer-io's change pass re-sends every one of them), then a
+    charge refunded, a customer deleted and a subscription edited an hour ago."""
     now = int(time.time())
     with StripeDouble() as double:
-        double.seed(COUNTS, start=now - 20 * DAY, end=now - 3600, seed=12, events=True)
+        double.seed(COUNTS, start=now - 20 * DAY, end=now - 7200, seed=12, events=True)
         yield double
+
+
+@pytest.fixture(scope="module")
+def changes(stripe) -> Changes:
+    an_hour_ago = int(time.time()) - 3600
+    charge = next(c for c in stripe.objects("charges") if c["status"] == "succeeded")
+    stripe.update(
+        "charges",
+        charge["id"],
+        {"amount_refunded": charge["amount"], "refunded": True},
+        event_type="charge.refunded",
+        event_created=an_hour_ago,
+    )
+    customer = stripe.objects("customers")[4]
+    stripe.delete("customers", customer["id"], event_created=an_hour_ago)
+    subscription = stripe.objects("subscriptions")[2]["id"]
+    stripe.update(
+        "subscriptions", subscription, {"metadata": {"plan": "gold"}}, event_created=an_hour_ago
+    )
+    return Changes(charge["id"], customer, subscription)
 
 
 def iso_days_ago(days: int) -> str:
@@ -55,7 +84,7 @@ def iso_days_ago(days: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def singer_io_output(singer_io_tap_stripe, stripe, tmp_path_factory) -> Messages:
+def singer_io_output(singer_io_tap_stripe, stripe, changes, tmp_path_factory) -> Messages:
     return run_singer_io(
         singer_io_tap_stripe,
         stripe_url=stripe.url,
@@ -70,26 +99,30 @@ def target_config(output_dir: Path, **extra) -> dict:
     return {"destination": "files", "output_dir": str(output_dir), "tenant_id": TENANT, **extra}
 
 
-def test_singer_io_reads_the_double_and_resends_every_object_from_its_event(
-    singer_io_output, stripe
+def test_singer_io_reads_the_double_and_resends_every_object_from_its_newest_event(
+    singer_io_output, stripe, changes
 ):
-    counts = singer_io_output.record_counts()
+    deleted = changes.deleted_customer["id"]
     for stream in MAPPED:
         ids = {record["id"] for record in singer_io_output.records(stream)}
-        assert ids == {obj["id"] for obj in stripe.objects(stream)}, stream
+        listed = {obj["id"] for obj in stripe.objects(stream)}
+        assert ids == (listed | {deleted} if stream == "customers" else listed), stream
     for stream in MAPPED - {"balance_transactions"}:  # balance transactions have no events
-        assert counts[stream] == 2 * COUNTS[stream], stream
-        resent = [r for r in singer_io_output.records(stream) if r.get("updated_by_event_type")]
-        assert len(resent) == COUNTS[stream], stream
+        records = singer_io_output.records(stream)
+        resent = {r["id"] for r in records if r.get("updated_by_event_type")}
+        assert resent == {r["id"] for r in records}, stream  # each from its (newest) events
+    kinds = {
+        (r["id"], r.get("updated_by_event_type"))
+        for stream in MAPPED
+        for r in singer_io_output.records(stream)
+    }
+    assert (changes.refunded_charge, "charge.refunded") in kinds
+    assert (deleted, "customer.deleted") in kinds
+    assert (changes.edited_subscription, "customer.subscription.updated") in kinds
     (subscription, *_) = singer_io_output.records("subscriptions")
     assert all(isinstance(item, str) for item in subscription["items"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: singer-io's subscriptions.items is a list of ids; the "
-    "subscriptions mapping calls .get on each, so every subscription is dead-lettered",
-)
 def test_every_singer_io_record_is_written_and_none_dead_lettered(singer_io_output, tmp_path):
     run_target_aep(target_config(tmp_path), singer_io_output, tmp_path)
     summary = run_summary(tmp_path)
@@ -100,12 +133,6 @@ def test_every_singer_io_record_is_written_and_none_dead_lettered(singer_io_outp
     assert dead_letters(tmp_path) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: compat mode types nested date-time fields as integers, but "
-    "singer-io sends ISO strings at every depth (charges.refunds[].created, "
-    "subscriptions.plan.created), so those records are dead-lettered",
-)
 def test_every_singer_io_record_is_written_in_compat_mode(singer_io_output, tmp_path):
     run_target_aep(target_config(tmp_path, mapping_mode="compat"), singer_io_output, tmp_path)
     summary = run_summary(tmp_path)
@@ -121,15 +148,62 @@ def xdm_ids_per_object(output_dir: Path, stream: str) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 2: the _id digest counts singer-io's bookkeeping fields "
-    "(updated, updated_by_event_type), so an unchanged object re-sent from its event gets a "
-    "second _id: a second purchase in AEP",
-)
-def test_an_unchanged_object_sent_again_keeps_its_id(singer_io_output, tmp_path):
+def test_an_unchanged_object_sent_again_keeps_its_id(singer_io_output, changes, tmp_path):
+    """singer-io re-sends every charge from its creation event, stamped with its bookkeeping
+    (`updated`, `updated_by_event_type`) but otherwise unchanged: one purchase event per charge.
+    (Its customers differ for real between the two: the list read expands `subscriptions`, the
+    event does not; Profile merges both records by identity.)"""
     run_target_aep(target_config(tmp_path), singer_io_output, tmp_path)
-    for stream in ("charges", "customers", "balance_transactions"):
+    changed = {changes.refunded_charge}
+    for stream in ("charges", "balance_transactions"):
         per_object = xdm_ids_per_object(tmp_path, stream)
         assert per_object, stream
-        assert all(len(ids) == 1 for ids in per_object.values()), stream
+        unchanged = {key: ids for key, ids in per_object.items() if key not in changed}
+        assert all(len(ids) == 1 for ids in unchanged.values()), stream
+
+
+def test_singer_ios_changes_are_change_events_and_its_delete_keeps_the_customer(
+    singer_io_output, changes, tmp_path
+):
+    run_target_aep(target_config(tmp_path), singer_io_output, tmp_path)
+    charges = [
+        row
+        for row in xdm_rows(tmp_path, "charges")
+        if row[f"_{TENANT}"]["stripe"]["id"] == changes.refunded_charge
+    ]
+    by_id = {row["_id"]: row for row in charges}  # AEP keeps one event per _id
+    assert sorted(row["eventType"] for row in by_id.values()) == [
+        "commerce.purchases",
+        "stripe.charge.refunded",
+    ]
+    assert (
+        sum(row.get("commerce", {}).get("purchases", {}).get("value", 0) for row in by_id.values())
+        == 1
+    )
+    customer = changes.deleted_customer
+    (deleted,) = {
+        row["_id"]: row
+        for row in xdm_rows(tmp_path, "customers")
+        if row[f"_{TENANT}"]["stripe"].get("deleted")
+    }.values()
+    assert deleted[f"_{TENANT}"]["stripe"]["id"] == customer["id"]
+    assert deleted["personalEmail"]["address"] == customer["email"].lower()
+
+
+def test_an_unmapped_singer_io_stream_does_not_stop_the_run(
+    singer_io_tap_stripe, stripe, changes, tmp_path
+):
+    output = run_singer_io(
+        singer_io_tap_stripe,
+        stripe_url=stripe.url,
+        account_id=stripe.account_id,
+        start_date=iso_days_ago(21),
+        streams={"subscriptions", "subscription_items"},
+        folder=tmp_path,
+    )
+    assert output.record_counts()["subscription_items"] > 0
+    printed = run_target_aep(target_config(tmp_path, on_unmapped_stream="skip"), output, tmp_path)
+    assert printed.target_state() == output.last_state()
+    summary = run_summary(tmp_path)
+    assert summary["subscription_items"]["skipped"] == output.record_counts()["subscription_items"]
+    assert summary["subscriptions"]["delivered"] == output.record_counts()["subscriptions"]
