@@ -1,5 +1,8 @@
 """The record path: one stream's route map -> validate -> keep or reject (dead letter) -> deliver.
 
+A record the dataset's schema refuses only for tenant fields the schema lacks (fields Stripe
+added) loses those fields and is kept (unknown_fields.py); the run summary counts them.
+
 Plain Python, no SDK in it: the sink (SDK glue) hands each record to `Route.take` as it arrives
 and each drain's kept records to `Route.deliver`, which returns only when every one of them is
 placed by the destination or in the dead-letter file (made durable), so STATE may follow.
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -26,7 +29,9 @@ from target_aep.mapping.converters import MappingOptions
 from target_aep.mapping.engine import CONVERSION_FAILURES, FieldProblem
 from target_aep.mapping.names import camel_case
 from target_aep.run_summary import RunSummary, StreamTally
+from target_aep.schema_evolution import FieldGroupExtender
 from target_aep.settings import TargetSettings
+from target_aep.unknown_fields import UnknownTenantFields
 from target_aep.validation import RecordValidator, builtin_schema, schema_from_file, with_tenant
 
 # What a mapping raises for a record it cannot map at all (the record is dead-lettered with it);
@@ -47,12 +52,16 @@ class Route:
 
     mapper: Mapper
     validator: RecordValidator
+    unknown_fields: UnknownTenantFields
     dataset: Dataset
     delivery: Delivery
     dead_letters: DeadLetterWriter
     tally: StreamTally
     summary: RunSummary
     fail_on_invalid: bool
+    extend_schema: Callable[[], RecordValidator | None] | None = None
+    """`schema_evolution: add_fields`: extends the dataset's schema, returning its new
+    validator (None: nothing added); called at most once per route."""
     stream: str = field(init=False)  # the dataset's stream, read per record
     warned_paths: set[str] = field(init=False, default_factory=set)
 
@@ -78,25 +87,56 @@ class Route:
                 source=record,
             )
             return None
+        if self.validator.is_valid(xdm) or self._valid_once_fields_are_known(xdm):
+            if problems:
+                self._warn_once(problems)  # the rest of the record is good: it goes on
+            return MappedRecord(self.stream, source_id, xdm)
         errors = self.validator.errors(xdm)
-        if problems and not errors:
-            self._warn_once(problems)  # the rest of the record is good: it goes on
-        if errors:
-            found = [error.as_dict() for error in errors]
-            reason = f"invalid XDM for {self.validator.source}"
-            if problems:  # what the schema misses is probably what could not be mapped
-                paths = ", ".join(problem.path for problem in problems)
-                reason = f"mapping failed at {paths}; {reason}"
-                found = [_as_error(problem) for problem in problems] + found
-            self._reject(
-                source_id,
-                reason,
-                errors=found,
-                record=xdm,
-                source=record if problems else None,
+        found = [error.as_dict() for error in errors]
+        reason = f"invalid XDM for {self.validator.source}"
+        if problems:  # what the schema misses is probably what could not be mapped
+            paths = ", ".join(problem.path for problem in problems)
+            reason = f"mapping failed at {paths}; {reason}"
+            found = [_as_error(problem) for problem in problems] + found
+        self._reject(
+            source_id,
+            reason,
+            errors=found,
+            record=xdm,
+            source=record if problems else None,
+        )
+        return None
+
+    def _valid_once_fields_are_known(self, xdm: dict) -> bool:
+        """Whether a refused record is valid once its tenant fields are known to the schema.
+
+        With `schema_evolution: add_fields` the dataset's schema first gains what the stream's
+        Singer schema declares (once per route); tenant fields it still lacks are dropped
+        (counted, each path logged once). Standard XDM fields are never dropped.
+        """
+        if self.extend_schema is not None and self.unknown_fields.find(xdm):
+            extend, self.extend_schema = self.extend_schema, None
+            extended = extend()
+            if extended is not None:
+                self.validator = extended
+                self.unknown_fields = UnknownTenantFields(
+                    extended.schema, self.unknown_fields.tenant_id
+                )
+                if extended.is_valid(xdm):
+                    return True
+        dropped = self.unknown_fields.drop(xdm)
+        if not dropped:
+            return False
+        for path in self.tally.count_dropped(dropped):
+            LOGGER.warning(
+                "stream %r: field %s is not in %s: dropped from the records that carry it "
+                "(counted in the run summary; target-aep-provision adds it to the stream's "
+                "field group)",
+                self.stream,
+                path,
+                self.validator.source,
             )
-            return None
-        return MappedRecord(self.stream, source_id, xdm)
+        return self.validator.is_valid(xdm)
 
     def deliver(self, records: Sequence[MappedRecord]) -> None:
         """Deliver a drain's kept records; returns only when they are placed or dead-lettered."""
@@ -188,6 +228,7 @@ class Routes:
         self.summary = RunSummary()
         self.delivery = build_delivery(settings)
         self._lock = threading.Lock()
+        self._told_cannot_extend: set[str] = set()
 
     def route_for(self, stream: str, singer_schema: Mapping[str, Any]) -> Route | UnmappedRoute:
         """The route of `stream` (a new one per SCHEMA message; the tally is the stream's).
@@ -236,16 +277,65 @@ class Routes:
         )
         tally = self.summary.tally_for(stream)
         tally.destination = self.delivery.describe(dataset)
+        validator = self.validator_for(stream, mapper, singer_schema)
         return Route(
             mapper=mapper,
-            validator=self.validator_for(stream, mapper, singer_schema),
+            validator=validator,
+            unknown_fields=UnknownTenantFields(validator.schema, self.tenant_id),
             dataset=dataset,
             delivery=self.delivery,
             dead_letters=self.dead_letters,
             tally=tally,
             summary=self.summary,
             fail_on_invalid=self.settings.on_invalid_record == "fail",
+            extend_schema=self._schema_extension(stream, mapper, singer_schema, tally),
         )
+
+    def _schema_extension(
+        self, stream: str, mapper: Mapper, singer_schema: Mapping[str, Any], tally: StreamTally
+    ) -> Callable[[], RecordValidator | None] | None:
+        """With `schema_evolution: add_fields`, what extends the stream's tenant field group
+        (schema_evolution.py) and gives the validator of the extended schema."""
+        if self.settings.schema_evolution != "add_fields":
+            return None
+        schema_id = self.settings.stream(stream).schema_id
+        if not schema_id or self.schema_registry is None:
+            if stream not in self._told_cannot_extend:
+                self._told_cannot_extend.add(stream)
+                LOGGER.warning(
+                    "stream %r: schema_evolution add_fields needs streams.%s.schema_id and "
+                    "Adobe credentials; fields the dataset's schema lacks are dropped",
+                    stream,
+                    stream,
+                )
+            return None
+
+        def extend() -> RecordValidator | None:
+            extension = FieldGroupExtender(self.schema_registry, self.tenant_id).extend(
+                schema_id, mapper.tenant_schema(singer_schema)
+            )
+            for conflict in extension.conflicts:
+                LOGGER.warning("stream %r: not added, another type exists: %s", stream, conflict)
+            if extension.problem:
+                LOGGER.warning(
+                    "stream %r: cannot add fields to the tenant field group (%s); fields the "
+                    "dataset's schema lacks are dropped",
+                    stream,
+                    extension.problem,
+                )
+            if not extension.added:
+                return None
+            tally.added_fields += extension.added
+            LOGGER.info(
+                "stream %r: added %s to the tenant field group of %s (schema_evolution: "
+                "add_fields)",
+                stream,
+                ", ".join(extension.added),
+                schema_id,
+            )
+            return self.validator_for(stream, mapper, singer_schema)
+
+        return extend
 
     @cached_property
     def schema_registry(self) -> Any:

@@ -1,10 +1,12 @@
 """What a run did, per stream: records received, delivered, dead-lettered, and where they went.
 
 The SDK's METRIC lines are for machines; a person running the pipeline wants one table at the
-end. The target logs it and writes it as JSON (`<output_dir>/run_summary.json`) so wrappers
-such as `bin/run` can print it too. It also says how long the records took, from the first one
-the target received to the end of the last drain: the pipeline's throughput without the start-up
-of Meltano and the tap (benchmarks/pipeline_benchmark.py reads it).
+end, and which tenant fields were dropped because the dataset's schema lacks them
+(unknown_fields.py) or added to its field group (schema_evolution.py). The target logs it and
+writes it as JSON (`<output_dir>/run_summary.json`) so wrappers such as `bin/run` can print it
+too. It also says how long the records took, from the first one the target received to the end
+of the last drain: the pipeline's throughput without the start-up of Meltano and the tap
+(benchmarks/pipeline_benchmark.py reads it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
@@ -27,6 +30,21 @@ class StreamTally:
     dead_lettered: int = 0
     skipped: int = 0  # records of an unmapped stream under on_unmapped_stream: skip
     destination: str = ""
+    dropped_fields: dict[str, int] = field(default_factory=dict)
+    """Tenant fields the dataset's schema lacks, dropped: records per dotted path."""
+    added_fields: list[str] = field(default_factory=list)
+    """Fields added to the stream's tenant field group (`schema_evolution: add_fields`)."""
+
+    def count_dropped(self, paths: Iterable[str]) -> list[str]:
+        """Count one record's dropped fields (each path once); the paths seen for the first
+        time, in order."""
+        new = []
+        for path in dict.fromkeys(paths):
+            if path not in self.dropped_fields:
+                new.append(path)
+                self.dropped_fields[path] = 0
+            self.dropped_fields[path] += 1
+        return new
 
 
 @dataclass(frozen=True)
@@ -105,12 +123,37 @@ def render_table(
                 f"{name}: {tally.skipped:,} records skipped (no XDM mapping; "
                 "on_unmapped_stream: skip)"
             )
+    lines += _dropped_lines(tallies)
     if seconds:
         received = sum(t.received for t in tallies.values())
         lines.append(
             f"{received:,} records in {seconds:,.1f} s from the first one received "
             f"({received / seconds:,.0f} records/s)"
         )
+    return lines
+
+
+def _dropped_lines(tallies: dict[str, StreamTally]) -> list[str]:
+    """Fields added to field groups; fields dropped because the dataset's schema lacks them,
+    and what adds them."""
+    lines = [
+        f"fields added to the tenant field group of {name}: {', '.join(t.added_fields)}"
+        for name, t in sorted(tallies.items())
+        if t.added_fields
+    ]
+    dropped = {name: t.dropped_fields for name, t in sorted(tallies.items()) if t.dropped_fields}
+    if not dropped:
+        return lines
+    lines.append(
+        "fields dropped because the dataset's schema lacks them (records delivered without):"
+    )
+    for name, paths in dropped.items():
+        counted = ", ".join(f"{path} ({n:,} records)" for path, n in sorted(paths.items()))
+        lines.append(f"  {name}: {counted}")
+    lines.append(
+        "  to keep them: run target-aep-provision (it adds them to the stream's field group), "
+        "or set schema_evolution to add_fields"
+    )
     return lines
 
 

@@ -35,6 +35,7 @@ ON_UNMAPPED_STREAM = ("fail", "generic", "skip")
 # `updated_by_event_type`, https://github.com/singer-io/tap-stripe/blob/master/tap_stripe/__init__.py):
 # it describes the reading, not the object, so it never counts in an `_id`.
 DEFAULT_ID_IGNORE_FIELDS = ("updated", "updated_by_event_type")
+SCHEMA_EVOLUTION = ("drop", "add_fields")
 # The usual scopes of an Experience Platform API credential, as Adobe's own streaming connector
 # requests them (https://github.com/adobe/experience-platform-streaming-connect); copy the exact
 # string the Developer Console shows for the credential when it differs.
@@ -203,6 +204,14 @@ class TargetSettings:
         DEFAULT_ID_IGNORE_FIELDS,
         "Record fields that never count in an _id digest: bookkeeping other taps add to every "
         "record (Singer's _sdc_* fields never count either).",
+    )
+    schema_evolution: str = choice(
+        "drop",
+        SCHEMA_EVOLUTION,
+        "Tenant fields the dataset's schema lacks (fields Stripe added). drop: remove them from "
+        "the record, counted per field in the run summary; add_fields: first add what the "
+        "stream's Singer schema declares to the stream's tenant field group (additive only; "
+        "needs schema_id, Adobe credentials and Manage Schemas), then drop what is still missing.",
     )
     file_max_records: int = integer(
         100_000, "Files destination: rotate a file after this many records.", minimum=1

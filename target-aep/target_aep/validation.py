@@ -119,6 +119,14 @@ class RecordValidator:
             self.schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
         )
 
+    def is_valid(self, record: Mapping[str, Any]) -> bool:
+        """The fast check alone (no explanation)."""
+        try:
+            self._check(record)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
     def errors(self, record: Mapping[str, Any]) -> list[ValidationError]:
         """Every error of `record` (empty list when valid). Fast when valid."""
         try:

@@ -2,8 +2,8 @@
 the tenant resources provisioning finds, creates and extends (classes, field groups, schemas).
 
 The resolved form (`xed-full`) has every `$ref`/`allOf` expanded, in Platform field names, which
-is what a local JSON Schema validator needs. Each schema is fetched once per run: it does not
-change while we load, and the registry is a rate-limited management API.
+is what a local JSON Schema validator needs. Each schema is fetched once per run, and again only
+after the target itself extended it (`forget`): the registry is a rate-limited management API.
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ class SchemaRegistry:
             if schema_id not in self._schemas:
                 self._schemas[schema_id] = self._fetch_schema(schema_id)
             return self._schemas[schema_id]
+
+    def forget(self, schema_id: str) -> None:
+        """Drop the cached resolved schema `schema_id` (it changed: the next lookup fetches it)."""
+        with self._lock:
+            self._schemas.pop(schema_id, None)
 
     def tenant_id(self) -> str:
         """The org's tenant id (custom fields live under `_<tenant_id>`), fetched once per run."""
