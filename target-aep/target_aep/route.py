@@ -28,6 +28,7 @@ from target_aep.mapping import MAPPING_NAMES, Mapper, mapper_for
 from target_aep.mapping.converters import MappingOptions
 from target_aep.mapping.engine import CONVERSION_FAILURES, FieldProblem
 from target_aep.mapping.names import camel_case
+from target_aep.profile_size import ProfileSizeGuard, RecordTooLargeError
 from target_aep.run_summary import RunSummary, StreamTally
 from target_aep.schema_evolution import FieldGroupExtender
 from target_aep.settings import TargetSettings
@@ -38,6 +39,7 @@ from target_aep.validation import RecordValidator, builtin_schema, schema_from_f
 # a value one field cannot use costs that field only (`FieldProblem`).
 MAPPING_FAILURES = CONVERSION_FAILURES
 LOGGER = logging.getLogger(__name__)
+EXPERIENCE_EVENT_CLASS = "https://ns.adobe.com/xdm/context/experienceevent"
 
 
 def _as_error(problem: FieldProblem) -> dict:
@@ -62,6 +64,8 @@ class Route:
     extend_schema: Callable[[], RecordValidator | None] | None = None
     """`schema_evolution: add_fields`: extends the dataset's schema, returning its new
     validator (None: nothing added); called at most once per route."""
+    profile_guard: ProfileSizeGuard | None = None
+    """For a Profile-enabled dataset: Profile's size limit, and the trimming that keeps to it."""
     stream: str = field(init=False)  # the dataset's stream, read per record
     warned_paths: set[str] = field(init=False, default_factory=set)
 
@@ -90,6 +94,8 @@ class Route:
         if self.validator.is_valid(xdm) or self._valid_once_fields_are_known(xdm):
             if problems:
                 self._warn_once(problems)  # the rest of the record is good: it goes on
+            if self.profile_guard is not None:
+                return self._within_profile_limit(source_id, xdm)
             return MappedRecord(self.stream, source_id, xdm)
         errors = self.validator.errors(xdm)
         found = [error.as_dict() for error in errors]
@@ -106,6 +112,33 @@ class Route:
             source=record if problems else None,
         )
         return None
+
+    def _within_profile_limit(self, source_id: str | None, xdm: dict) -> MappedRecord | None:
+        """The record, trimmed to Profile's size limit when over it (profile_size.py), or None
+        when it cannot be brought under it (dead-lettered with the reason)."""
+        assert self.profile_guard is not None
+        try:
+            fitted = self.profile_guard.fit(xdm)
+        except RecordTooLargeError as exc:
+            self._reject(
+                source_id,
+                f"too large for Profile: {exc}",
+                errors=[{"path": "", "message": str(exc), "keyword": "profile_size"}],
+                record=xdm,
+            )
+            return None
+        if fitted.trimmed:
+            errors = self.validator.errors(xdm)
+            if errors:  # a schema without the lists' count fields
+                self._reject(
+                    source_id,
+                    f"trimmed to fit Profile's size limit, invalid for {self.validator.source}",
+                    errors=[error.as_dict() for error in errors],
+                    record=xdm,
+                )
+                return None
+            self.tally.trimmed += 1
+        return MappedRecord(self.stream, source_id, xdm, fitted.encoded)
 
     def _valid_once_fields_are_known(self, xdm: dict) -> bool:
         """Whether a refused record is valid once its tenant fields are known to the schema.
@@ -289,7 +322,15 @@ class Routes:
             summary=self.summary,
             fail_on_invalid=self.settings.on_invalid_record == "fail",
             extend_schema=self._schema_extension(stream, mapper, singer_schema, tally),
+            profile_guard=self._profile_guard(stream, mapper),
         )
+
+    def _profile_guard(self, stream: str, mapper: Mapper) -> ProfileSizeGuard | None:
+        """Profile's size limit for a Profile-enabled stream (by its mapping's class)."""
+        if not self.settings.profile_enabled(stream):
+            return None
+        is_event = builtin_schema(mapper.schema).get("meta:class") == EXPERIENCE_EVENT_CLASS
+        return ProfileSizeGuard(is_record_class=not is_event, tenant_id=self.tenant_id)
 
     def _schema_extension(
         self, stream: str, mapper: Mapper, singer_schema: Mapping[str, Any], tally: StreamTally

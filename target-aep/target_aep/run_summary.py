@@ -34,6 +34,8 @@ class StreamTally:
     """Tenant fields the dataset's schema lacks, dropped: records per dotted path."""
     added_fields: list[str] = field(default_factory=list)
     """Fields added to the stream's tenant field group (`schema_evolution: add_fields`)."""
+    trimmed: int = 0
+    """Records whose tenant lists were shortened to fit Profile's size limit (profile_size.py)."""
 
     def count_dropped(self, paths: Iterable[str]) -> list[str]:
         """Count one record's dropped fields (each path once); the paths seen for the first
@@ -124,6 +126,12 @@ def render_table(
                 "on_unmapped_stream: skip)"
             )
     lines += _dropped_lines(tallies)
+    trimmed = [f"{name} {t.trimmed:,}" for name, t in sorted(tallies.items()) if t.trimmed]
+    if trimmed:
+        lines.append(
+            "records trimmed to fit Profile's size limit (tenant lists shortened, their full "
+            f"length kept as totalCount): {', '.join(trimmed)}"
+        )
     if seconds:
         received = sum(t.received for t in tallies.values())
         lines.append(

@@ -36,6 +36,9 @@ ON_UNMAPPED_STREAM = ("fail", "generic", "skip")
 # it describes the reading, not the object, so it never counts in an `_id`.
 DEFAULT_ID_IGNORE_FIELDS = ("updated", "updated_by_event_type")
 SCHEMA_EVOLUTION = ("drop", "add_fields")
+# Profile needs a person: on for the streams whose records carry the Stripe customer (the
+# customer itself, and its charges, refunds and subscriptions); off for ledger entries and prices.
+PROFILE_BY_DEFAULT = frozenset({"customers", "charges", "refunds", "subscriptions"})
 # The usual scopes of an Experience Platform API credential, as Adobe's own streaming connector
 # requests them (https://github.com/adobe/experience-platform-streaming-connect); copy the exact
 # string the Developer Console shows for the credential when it differs.
@@ -143,9 +146,11 @@ class StreamSettings:
     )
     enable_profile: bool | None = boolean(
         None,
-        "target-aep-provision: enable this stream's schema and dataset for Real-Time Customer "
-        "Profile. Default: on for customers, charges, refunds and subscriptions (xdm mapping), "
-        "off otherwise.",
+        "Whether this stream's dataset is enabled for Real-Time Customer Profile: "
+        "target-aep-provision enables its schema and dataset, and the target keeps its records "
+        "within Profile's size limits (10 KB per ExperienceEvent, 100 KB per profile record). "
+        "Default: on for customers, charges, refunds and subscriptions (xdm mapping), off "
+        "otherwise.",
     )
 
 
@@ -364,6 +369,14 @@ class TargetSettings:
         if configured is not None and configured.mapping:
             return configured.mapping
         return "compat" if self.mapping_mode == "compat" else None
+
+    def profile_enabled(self, stream: str) -> bool:
+        """Whether `stream`'s dataset is enabled for Real-Time Customer Profile:
+        `streams.<name>.enable_profile`, else on for PROFILE_BY_DEFAULT with the xdm mapping."""
+        configured = self.streams.get(stream)
+        if configured is not None and configured.enable_profile is not None:
+            return configured.enable_profile
+        return stream in PROFILE_BY_DEFAULT and self.mapping_for(stream) is None
 
     @property
     def has_adobe_credentials(self) -> bool:

@@ -39,6 +39,8 @@ def test_summary_counts_delivered_and_dead_lettered_records_and_names_the_folder
         "skipped": 0,
         "destination": str(tmp_path / "out" / "charges"),
         "dropped_fields": {},
+        "added_fields": [],
+        "trimmed": 0,
     }
     assert summary["dead_letter_path"] == str(tmp_path / "out" / "dead_letter.jsonl")
     logged = "\n".join(r.getMessage() for r in caplog.records)

@@ -50,9 +50,10 @@ class Envelope:
             + b',"xdmEntity":'
         )
 
-    def message(self, xdm: Mapping[str, Any]) -> bytes:
-        """One message as JSON bytes (raises TypeError/ValueError for non-JSON values)."""
-        return self._prefix + to_json(xdm) + b"}}"
+    def message(self, xdm: Mapping[str, Any], encoded: bytes | None = None) -> bytes:
+        """One message as JSON bytes (raises TypeError/ValueError for non-JSON values);
+        `encoded` is the entity's JSON when it is already known."""
+        return self._prefix + (encoded if encoded is not None else to_json(xdm)) + b"}}"
 
 
 def batch_body(messages: Sequence[bytes]) -> bytes:

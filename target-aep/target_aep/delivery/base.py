@@ -12,6 +12,8 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from target_aep.json_encoding import to_json
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -31,6 +33,12 @@ class MappedRecord:
     stream: str
     source_id: str  # the Stripe object id
     xdm: dict
+    encoded: bytes | None = None
+    """`xdm` as compact JSON when the route already encoded it (to measure it: profile_size.py)."""
+
+    def json_line(self) -> bytes:
+        """The record as one JSON Lines line (raises TypeError/ValueError for non-JSON values)."""
+        return (self.encoded if self.encoded is not None else to_json(self.xdm)) + b"\n"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from target_aep.adobe.catalog import CatalogBatches, describe_errors
 from target_aep.adobe.platform import PlatformClient
 from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
 from target_aep.errors import DeliveryError
-from target_aep.json_encoding import to_json_line
 
 LOGGER = logging.getLogger(__name__)
 
@@ -107,7 +106,7 @@ class BatchDelivery(Delivery):
             try:
                 for record in records:
                     try:
-                        line = to_json_line(record.xdm)
+                        line = record.json_line()
                     except (TypeError, ValueError) as error:
                         rejections.append(rejection(record, f"record is not valid JSON: {error}"))
                         continue

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
 from target_aep.errors import DeliveryError
-from target_aep.json_encoding import to_json_line
 from target_aep.settings import TargetSettings
 
 MANIFEST_NAME = "manifest.json"
@@ -227,6 +226,6 @@ def _lines(records: Sequence[MappedRecord], rejections: list[Rejection]) -> Iter
     """Each record as a JSON line; one that is not valid JSON is rejected, not written."""
     for record in records:
         try:
-            yield to_json_line(record.xdm)
+            yield record.json_line()
         except (TypeError, ValueError) as error:
             rejections.append(rejection(record, f"record is not valid JSON: {error}"))

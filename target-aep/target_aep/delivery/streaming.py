@@ -99,7 +99,7 @@ class StreamingDelivery(Delivery):
         size = BATCH_OVERHEAD
         for record in records:
             try:
-                message = envelope.message(record.xdm)
+                message = envelope.message(record.xdm, record.encoded)
             except (TypeError, ValueError) as error:
                 rejections.append(rejection(record, f"record is not valid JSON: {error}"))
                 continue

@@ -1,4 +1,4 @@
-"""What provisioning names each object, and which streams are Profile-enabled by default.
+"""What provisioning names each object (which streams are Profile-enabled: settings.py).
 
 Objects are found again by these names, so a rerun reuses what an earlier run created. The
 `(target-aep)` mark keeps them apart from objects a user made by hand; compat mode has its own
@@ -14,10 +14,6 @@ NAMESPACE_DESCRIPTION = "Stripe customer ids (cus_...), primary identity of targ
 RECORD_CLASS_TITLE = "Stripe object (target-aep)"
 RECORD_CLASS_DESCRIPTION = "A Stripe object kept as a record, in Stripe's own layout"
 BASE_CONNECTION_NAME = "target-aep Stripe streaming"
-
-# Profile needs a person: on for the streams whose records carry the Stripe customer (the
-# customer itself, and its charges, refunds and subscriptions); off for ledger entries and prices.
-PROFILE_BY_DEFAULT = frozenset({"customers", "charges", "refunds", "subscriptions"})
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,6 @@ from target_aep.provision.names import (
     BASE_CONNECTION_NAME,
     NAMESPACE_DESCRIPTION,
     NAMESPACE_NAME,
-    PROFILE_BY_DEFAULT,
     RECORD_CLASS_DESCRIPTION,
     RECORD_CLASS_TITLE,
     stream_names,
@@ -267,10 +266,7 @@ class Provisioner:
 
     # -- per stream --------------------------------------------------------------------------
     def _profile(self, stream: str) -> bool:
-        configured = self.settings.streams.get(stream)
-        if configured is not None and configured.enable_profile is not None:
-            return configured.enable_profile
-        return stream in PROFILE_BY_DEFAULT and self.settings.mapping_for(stream) is None
+        return self.settings.profile_enabled(stream)
 
     def _stream(self, stream: str, singer_schema: Mapping[str, Any], base_id: str | None) -> None:
         mapping = self.settings.mapping_for(stream)
