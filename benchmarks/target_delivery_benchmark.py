@@ -53,9 +53,11 @@ def run(kind: str, records: list[MappedRecord], latency: float, **settings) -> t
         client = PlatformClient(TargetSettings.from_config(config))
         delivery = (StreamingDelivery if kind == "streaming" else BatchDelivery)(client)
         delivery.send(DATASET, records[:10])  # warm up: token, connections
+        delivery.settle()  # batch: the run's batch completed (streaming: nothing to do)
         start = len(aep.requests)
         began = time.perf_counter()
         rejections = delivery.send(DATASET, records)
+        delivery.settle()
         elapsed = time.perf_counter() - began
         delivery.close()
         assert not rejections, rejections[:1]

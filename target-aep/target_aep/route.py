@@ -307,6 +307,7 @@ class Routes:
             schema_id=ids.schema_id,
             flow_id=ids.flow_id,
             is_profile=mapper.is_profile,
+            profile_enabled=self.settings.profile_enabled(stream),
         )
         tally = self.summary.tally_for(stream)
         tally.destination = self.delivery.describe(dataset)
@@ -421,6 +422,14 @@ class Routes:
                 builtin_schema(mapper.schema), self.tenant_id, mapper.tenant_schema(singer_schema)
             )
             return RecordValidator(schema, f"built-in schema {mapper.schema}")
+
+    def state_may_follow(self) -> bool:
+        """Before STATE is printed: whether the destination has made every record final."""
+        return self.delivery.state_may_follow()
+
+    def settle(self) -> None:
+        """End of input: the destination makes every accepted record final."""
+        self.delivery.settle()
 
     def close(self) -> None:
         """Release the destination and close the dead-letter file (end of the run)."""

@@ -5,6 +5,8 @@ The SDK's target calls, per record and per sink: add the `_sdc_*` record metadat
 record against its SCHEMA and parse its date-like fields (`Sink._validate_and_parse`). This
 target validates the mapped XDM instead (validation.py) and needs of the metadata only
 `_sdc_deleted_at`, so `LeanRecordSteps` replaces both steps with what the mapping depends on.
+`HeldState` holds back a STATE the SDK would print while records before it are not final yet
+(an open batch).
 Both are private `Sink` methods of singer-sdk 0.54 (pinned `~=0.54.9` in target-aep's
 pyproject); `RELIES_ON` lists every private member the overrides use, and
 tests/target/test_sdk_adapters.py fails naming the override when an installed SDK lacks one.
@@ -35,6 +37,10 @@ SDC_BOOKKEEPING = frozenset(
 # None where the member is not called with parameters), and the SDK function that must still
 # call the override.
 RELIES_ON: dict[str, dict[str, Any]] = {
+    "_write_state_message": {
+        "members": [("singer_sdk.target_base", "Target._write_state_message", ("state",))],
+        "called_by": ("singer_sdk.target_base", "Target.drain_all"),
+    },
     "_add_sdc_metadata_to_record": {
         "members": [
             (
@@ -60,6 +66,35 @@ RELIES_ON: dict[str, dict[str, Any]] = {
         "called_by": ("singer_sdk.target_base", "Target._process_record_message"),
     },
 }
+
+
+class HeldState:
+    """Mixin for a `Target`: a STATE the destination cannot make true yet is held, not printed.
+
+    The SDK prints STATE after every full drain (`drain_all`: when records are 5 minutes old
+    and at the end of input). A destination whose records become final later, such as a batch
+    completed at the end of the run (delivery/batch.py), says so through `state_may_follow()`;
+    the held STATE (the latest) is printed by `write_held_state()` once it is true.
+    """
+
+    _held_state: dict | None = None
+
+    def state_may_follow(self) -> bool:
+        """Whether every record before the STATE is final (the target asks its destination)."""
+        return True
+
+    def _write_state_message(self, state: dict) -> None:
+        if self.state_may_follow():
+            self._held_state = None
+            super()._write_state_message(state)  # type: ignore[misc]
+        else:
+            self._held_state = state
+
+    def write_held_state(self) -> None:
+        """Print the held STATE (call once every record before it is final)."""
+        state, self._held_state = self._held_state, None
+        if state is not None:
+            super()._write_state_message(state)  # type: ignore[misc]
 
 
 class LeanRecordSteps:

@@ -112,7 +112,9 @@ def strings(default: tuple[str, ...], description: str) -> Any:
     return _declare(default, Spec("strings", description))
 
 
-def integer(default: int, description: str, *, minimum: int, maximum: int | None = None) -> Any:
+def integer(
+    default: int | None, description: str, *, minimum: int, maximum: int | None = None
+) -> Any:
     """A whole number within bounds."""
     return _declare(default, Spec("integer", description, minimum=minimum, maximum=maximum))
 
@@ -258,6 +260,26 @@ class TargetSettings:
         "Batch: max file size (under the 256 MB of a single upload).",
         minimum=1,
         maximum=BATCH_FILE_LIMIT_BYTES,
+    )
+    batch_max_records: int | None = integer(
+        None,
+        "Batch: complete a batch once it holds this many records (and whenever STATE is "
+        "printed). Unset (with batch_max_bytes unset): one batch per dataset per run, STATE "
+        "once it succeeded.",
+        minimum=1,
+    )
+    batch_max_bytes: int | None = integer(
+        None,
+        "Batch: complete a batch once it holds this many bytes of JSON (and whenever STATE is "
+        "printed). Adobe recommends batches of 256 MB to 100 GB.",
+        minimum=1,
+    )
+    batch_daily_limit: int = integer(
+        90,
+        "Batch: warn before a batch would make more than this many batches into the "
+        "configuration's Profile-enabled datasets today (UTC), counted from Catalog; Adobe's "
+        "guardrail is 90 Profile and ExperienceEvent batches per sandbox per day. 0: no check.",
+        minimum=0,
     )
     batch_poll_interval_seconds: float = number(10.0, "Batch: status poll interval.", minimum=0)
     batch_poll_timeout_seconds: float = number(3600.0, "Batch: give up polling after.", minimum=0)

@@ -17,11 +17,12 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 from target_aep.mapping import MAPPING_NAMES
 from target_aep.route import Routes
 from target_aep.run_summary import render_table, write_summary
+from target_aep.sdk_adapters import HeldState
 from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
 
 
-class TargetAep(Target):
+class TargetAep(HeldState, Target):
     """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
 
     name = "target-aep"
@@ -80,10 +81,17 @@ class TargetAep(Target):
             gc.unfreeze()
             gc.set_threshold(*previous)
 
+    def state_may_follow(self) -> bool:
+        """STATE only once every record before it is final (batch: its batch succeeded)."""
+        return self.routes.state_may_follow()
+
     def process_endofpipe(self) -> None:
-        """Drain everything (STATE follows), release the destination, then report the run."""
+        """Drain everything, make it final (open batches completed), print the STATE held
+        until then, release the destination, then report the run."""
         try:
             super().process_endofpipe()
+            self.routes.settle()
+            self.write_held_state()
         finally:
             self.routes.close()
         self.report()

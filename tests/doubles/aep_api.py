@@ -12,7 +12,9 @@ documented behaviour (../shared/reference/aep.md sections 1-5 and the OpenAPI sp
   Each `xdmEntity` is validated against its dataset's schema with objects closed.
 - Batch ingestion (`/data/foundation/import`): create, PUT files, `?action=COMPLETE|ABORT`.
 - Catalog: `GET /data/foundation/catalog/batches/{id}`: loading -> processing -> success/failed
-  (failed via `fail_next_batch()` or invalid rows beyond the batch's partial-ingestion tolerance).
+  (failed via `fail_next_batch()` or invalid rows beyond the batch's partial-ingestion tolerance);
+  `GET /data/foundation/catalog/batches` lists them (`dataSet`, `createdAfter`, `limit`), with
+  `add_earlier_batches()` for batches other runs made.
 - Provisioning APIs, one module each: Schema Registry (`aep_schema_registry.py`: tenant field
   groups, schemas, descriptors; `/stats`), Identity Service (`aep_identity.py`: namespaces),
   Catalog datasets (`aep_catalog.py`) and Flow Service (`aep_flow_service.py`: the HTTP API
@@ -323,6 +325,8 @@ class AepDouble:
             if method == "POST" and len(rest) == 1:
                 return self._signal(rest[0], query.get("action", ""))
             return Answer(404)
+        if path == "/data/foundation/catalog/batches" and method == "GET":
+            return self._list_batches(query)
         if path.startswith("/data/foundation/catalog/batches/") and method == "GET":
             return self._batch_status(segments[4])
         forbidden = self._refuse_permission(method, path)
@@ -576,6 +580,36 @@ class AepDouble:
         if self._fail_next_batch is not None:
             entry.fail, entry.errors, self._fail_next_batch = True, self._fail_next_batch, None
         return Answer(200, self._batch_document(entry, with_status=True))
+
+    def _list_batches(self, query: dict[str, str]) -> Answer:
+        """Catalog's batch list: an object keyed by batch id, newest first, filtered by
+        `dataSet` and `createdAfter` (exclusive, Unix ms), at most `limit` (1-100, default 20)."""
+        try:
+            limit = int(query.get("limit", "20"))
+            after = int(query["createdAfter"]) if "createdAfter" in query else None
+        except ValueError:
+            return Answer(400, {"title": "limit and createdAfter must be integers"})
+        if not 1 <= limit <= 100:
+            return Answer(400, {"title": "limit must be between 1 and 100"})
+        with self._lock:
+            entries = sorted(self._batches.values(), key=lambda e: e.created, reverse=True)
+        chosen = [
+            entry
+            for entry in entries
+            if ("dataSet" not in query or entry.dataset_id == query["dataSet"])
+            and (after is None or entry.created > after)
+        ][:limit]
+        return Answer(
+            200, {entry.batch_id: self._batch_document(entry, with_status=True) for entry in chosen}
+        )
+
+    def add_earlier_batches(self, dataset_id: str, count: int, *, created_ms: int) -> None:
+        """`count` successful batches another run loaded into `dataset_id` at `created_ms`."""
+        with self._lock:
+            for _ in range(count):
+                entry = BatchEntry(uuid.uuid4().hex[:26].upper(), dataset_id, None)
+                entry.status, entry.created = "success", created_ms
+                self._batches[entry.batch_id] = entry
 
     def _batch_status(self, batch_id) -> Answer:
         entry = self._batches.get(batch_id)

@@ -1,4 +1,5 @@
-"""Catalog batch status: poll `GET {platform_url}/data/foundation/catalog/batches/{id}` until done.
+"""Catalog batches: poll `GET {platform_url}/data/foundation/catalog/batches/{id}` until done,
+and count a dataset's batches of today (`GET .../catalog/batches?dataSet=...&createdAfter=...`).
 
 Catalog answers an object keyed by the batch id, with a lower-case `status`, `metrics`
 (`failedRecordCount`, ...) and `errors[]`. The wait ends on a terminal status: success/active,
@@ -71,6 +72,23 @@ class CatalogBatches:
                 )
             LOGGER.debug("batch %s is %s; polling again", batch_id, result.status)
             self._sleep(settings.batch_poll_interval_seconds)
+
+    def count_created_since(self, dataset_id: str, since_ms: int) -> int:
+        """How many batches Catalog lists for `dataset_id` created after `since_ms` (Unix ms),
+        up to 100 (Catalog's list takes `dataSet`, `createdAfter` and at most `limit=100`)."""
+        what = f"list the batches of dataset {dataset_id}"
+        answer = json_answer(
+            self._client.request(
+                "GET",
+                f"{self._base}/batches",
+                what=what,
+                headers={"Accept": "application/json"},
+                params={"dataSet": dataset_id, "createdAfter": str(since_ms), "limit": "100"},
+            ),
+            "Catalog",
+            what,
+        )
+        return len(answer) if isinstance(answer, dict) else 0
 
     def read(self, batch_id: str) -> BatchResult:
         """The batch's current status, counts and errors."""

@@ -1,8 +1,9 @@
 """The one seam between the sink (map -> validate) and a destination (files, streaming, batch).
 
 The sink hands a destination the valid, mapped records of one dataset per drain. `send` returns
-only when every record is durably placed (file renamed, message accepted, batch succeeded) or
-rejected by the destination; the sink dead-letters the rejections and only then lets STATE move.
+only when every record is durably placed (file renamed, message accepted) or rejected by the
+destination, or, for batch ingestion, in a batch that `state_may_follow` / `settle` complete
+before any STATE covering it; the sink dead-letters the rejections and only then lets STATE move.
 A fatal failure raises `errors.DeliveryError`, so the run stops without advancing state.
 """
 
@@ -24,6 +25,7 @@ class Dataset:
     schema_id: str | None = None  # the schema's $id (https://ns.adobe.com/<tenant>/schemas/<id>)
     flow_id: str | None = None
     is_profile: bool = False  # record (Profile) data vs time-series (ExperienceEvent) data
+    profile_enabled: bool = False  # the dataset feeds Real-Time Customer Profile
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,16 @@ class Delivery(abc.ABC):
     def describe(self, dataset: Dataset) -> str:
         """Where this destination puts `dataset`'s records, for the run summary."""
         return f"dataset {dataset.dataset_id or dataset.stream}"
+
+    def state_may_follow(self) -> bool:
+        """Called before the target prints STATE: whether every record `send` accepted is
+        final. Here always (`send` returns only then); a destination that keeps records open
+        across drains (batch) completes them here when its policy says so, or answers False,
+        and the target holds the STATE back."""
+        return True
+
+    def settle(self) -> None:  # noqa: B027 - optional hook
+        """End of input: make every accepted record final (raise `DeliveryError` on failure)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources at the end of the run."""
