@@ -13,8 +13,6 @@ from tap_stripe_xdm.settings import SettingsError, TapSettings
 from tap_stripe_xdm.streams import StripeStream, discover
 from tap_stripe_xdm.writer import BufferedMsgSpecWriter
 
-__version__ = "0.1.0"
-
 
 class TapStripeXdm(Tap):
     """Stripe charges, subscriptions, refunds, balance transactions, customers and prices."""
@@ -37,7 +35,7 @@ class TapStripeXdm(Tap):
 
     @cached_property
     def settings(self) -> TapSettings:
-        return TapSettings.from_config(self.config, user_agent=f"{self.name}/{__version__}")
+        return TapSettings.from_config(self.config, user_agent=f"{self.name}/{self.plugin_version}")
 
     @cached_property
     def runtime(self) -> TapRuntime:

@@ -63,7 +63,8 @@ class ForeignVenv:
         return path
 
 
-def _uv() -> str | None:
+def find_uv() -> str | None:
+    """The uv command: on PATH, or where bin/bootstrap or Meltano installed it."""
     for candidate in (
         shutil.which("uv"),
         REPO_ROOT / ".venv-tools" / "bin" / "uv",
@@ -83,7 +84,7 @@ def ensure_venv(plugin: ForeignPlugin) -> ForeignVenv:
     folder = plugin.folder
     if (folder / MARKER).exists():
         return ForeignVenv(plugin, folder, 0.0)
-    uv = _uv()
+    uv = find_uv()
     if uv is None:
         _skip(plugin, "uv is not installed (bin/test installs it into .venv-tools)")
     for stale in CACHE_ROOT.glob(f"{plugin.name}-*"):
