@@ -57,6 +57,16 @@ NEEDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "streaming": ((*CREDENTIALS, "inlet_id"), ("dataset_id", "schema_id", "flow_id")),
     "batch": (CREDENTIALS, ("dataset_id",)),
 }
+# The smallest sets of settings a run can start with (Meltano's settings_group_validation,
+# https://docs.meltano.com/reference/plugin-definition-syntax#settings_group_validation): files,
+# the default destination, needs a tenant id or the credentials to read it from the Schema
+# Registry; streaming and batch need what NEEDS lists, with per-stream ids under `streams`.
+SETTING_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("tenant_id",),
+    CREDENTIALS,
+    ("destination", *NEEDS["streaming"][0], "streams"),
+    ("destination", *NEEDS["batch"][0], "streams"),
+)
 
 _TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 _IDENTITY_CODE = re.compile(r"^[A-Za-z0-9_.-]+$")

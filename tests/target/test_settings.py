@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from target_aep.errors import SettingError
 from target_aep.mapping import MAPPING_NAMES
-from target_aep.settings import StreamSettings, TargetSettings
+from target_aep.settings import SETTING_GROUPS, StreamSettings, TargetSettings
 from target_aep.target import TargetAep
 
 from tests.doubles.aep_api import aep_double
@@ -277,3 +277,55 @@ def test_a_config_file_with_fractional_values_for_every_number_setting_runs(tmp_
     logged = logged_settings(done.stderr)
     for name, value in fractions.items():
         assert logged[name] == value, name
+
+
+# --- the smallest sets of settings a run starts with (Meltano's settings_group_validation) -------
+
+GROUP_VALUES = {
+    "tenant_id": "demo",
+    **CREDENTIALS,
+    "inlet_id": "inlet-1",
+    "streams": {
+        "charges": {
+            "dataset_id": "ds-1",
+            "schema_id": "https://ns.adobe.com/demo/schemas/charges",
+            "flow_id": "flow-1",
+        }
+    },
+}
+
+
+DESTINATIONS = ("files", "streaming", "batch")
+
+
+def _starts(names: tuple[str, ...], destination: str) -> bool:
+    """Whether a config of only these settings runs a `charges` stream with this destination
+    (a config without `destination` gets the default, files)."""
+    if "destination" not in names and destination != "files":
+        return False
+    config = {name: GROUP_VALUES[name] for name in names if name != "destination"}
+    if "destination" in names:
+        config["destination"] = destination
+    try:
+        TargetSettings.from_config(config).stream("charges")
+    except SettingError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("group", SETTING_GROUPS, ids=lambda group: "+".join(group))
+def test_each_setting_group_is_enough_to_start_and_needs_every_member(group):
+    started = [d for d in DESTINATIONS if _starts(group, d)]
+    assert started
+    for name in group:
+        rest = tuple(n for n in group if n != name)
+        if name == "destination":  # needed to leave the default
+            assert set(started) - {"files"}
+            assert [d for d in DESTINATIONS if _starts(rest, d)] == ["files"]
+        else:
+            assert any(not _starts(rest, d) for d in started), f"{name} is not needed"
+
+
+@pytest.mark.parametrize("destination", DESTINATIONS)
+def test_every_destination_has_a_setting_group(destination):
+    assert any(_starts(group, destination) for group in SETTING_GROUPS)
