@@ -109,8 +109,7 @@ class StripeEmulator(StripeStore):
         if self._server is not None:
             return self
         self._server = StripeServer(("127.0.0.1", self._port), self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -187,6 +187,10 @@ def _field_is(name: str, value: Any) -> Predicate:
     return lambda obj: obj.get(name) == value
 
 
+def _recurring_is(name: str, value: Any) -> Predicate:
+    return lambda obj: (obj.get("recurring") or {}).get(name) == value
+
+
 def _all_of(predicates: list[Predicate]) -> Predicate | None:
     if not predicates:
         return None
@@ -225,7 +229,13 @@ def _period_filters(query: Query) -> list[Predicate]:
             bound = _integer(value, f"{name}[{op}]")
             compare = _COMPARISONS[op]
 
-            def check(obj: dict[str, Any], name=name, pick=pick, bound=bound, compare=compare):
+            def check(
+                obj: dict[str, Any],
+                name: str = name,
+                pick: Callable[[list[int]], int] = pick,
+                bound: int = bound,
+                compare: Callable[[int, int], bool] = compare,
+            ) -> bool:
                 items = (obj.get("items") or {}).get("data") or []
                 periods = [item[name] for item in items if item.get(name) is not None]
                 return bool(periods) and compare(pick(periods), bound)
@@ -261,7 +271,7 @@ def list_filter(resource: str, query: Query) -> Predicate | None:
         if "active" in s:
             preds.append(_field_is("active", _boolean(s["active"], "active")))
         for sub, value in query.hashes.get("recurring", {}).items():
-            preds.append(lambda obj, k=sub, v=value: (obj.get("recurring") or {}).get(k) == v)
+            preds.append(_recurring_is(sub, value))
         lookup_keys = query.arrays.get("lookup_keys")
         if lookup_keys is not None:
             if len(lookup_keys) > MAX_LOOKUP_KEYS:

@@ -148,9 +148,11 @@ def iter_seed_objects(
 
     plans = []
     for i, created in enumerate(spread("charges")):
-        customer = older_customer.pick(created) if older_customer and i % 4 else None
+        linked: dict[str, Any] | None = (
+            older_customer.pick(created) if older_customer and i % 4 else None
+        )
         status = rng.choices(("succeeded", "failed", "pending"), (17, 2, 1))[0]
-        currency = (customer or {}).get("currency") or pick_currency(rng)
+        currency = (linked or {}).get("currency") or pick_currency(rng)
         plans.append(
             _ChargePlan(
                 id=new_id(rng, "ch"),
@@ -158,7 +160,7 @@ def iter_seed_objects(
                 status=status,
                 currency=currency,
                 amount=random_amount(rng, currency),
-                customer=customer,
+                customer=linked,
                 payment_intent=new_id(rng, "pi"),
                 balance_transaction=new_id(rng, "txn") if status == "succeeded" else None,
             )
