@@ -57,6 +57,12 @@ Params = Mapping[str, str | int] | Sequence[tuple[str, str | int]]
 _T = TypeVar("_T")
 
 
+def _as_text(params: Params) -> list[tuple[str, str]]:
+    """The query as name/text pairs, the form urllib3 encodes (once per request)."""
+    pairs = params.items() if isinstance(params, Mapping) else params
+    return [(name, str(value)) for name, value in pairs]
+
+
 @dataclass(frozen=True)
 class ListPage:
     """One page of a list endpoint, newest object first."""
@@ -112,7 +118,7 @@ class StripeAPI:
         self._headers = {
             "Authorization": f"Bearer {settings.api_key}",
             "Stripe-Version": settings.api_version,
-            "User-Agent": settings.user_agent,
+            "User-Agent": settings.user_agent or "tap-stripe-xdm",  # from_config sets it
             "Accept": "application/json",
         }
         self._pool = urllib3.PoolManager(
@@ -208,7 +214,7 @@ class StripeAPI:
     ) -> _T:
         try:
             response = self._pool.request(
-                "GET", url, fields=params, headers=headers, redirect=False
+                "GET", url, fields=_as_text(params), headers=headers, redirect=False
             )
         except TRANSIENT_NETWORK_ERRORS as exc:
             raise _TransientError(f"{type(exc).__name__}: {redact(str(exc))[:200]}") from None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
@@ -84,7 +84,7 @@ class PartitionRead:
         self._endpoints = ResourceEndpoints(run.api, resource, account)
         self._label = resource.name + (f" of {account}" if account else "")
 
-    def read(self) -> Iterator[Page | Checkpoint]:
+    def read(self) -> Generator[Page | Checkpoint, None, None]:
         """Pages of records (each object plus `account_id`) and checkpoints, in order."""
         plan = self._plan()
         if plan.events_start is not None:

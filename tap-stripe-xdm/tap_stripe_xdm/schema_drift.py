@@ -288,7 +288,7 @@ class SchemaDrift:
             _scan(record, root, found)
             if found:
                 self._handle(record, found)
-                root = self._root
+                root = self._root or root  # recompiled when a field was declared
                 found = []
 
     def _handle(self, record: dict[str, Any], found: list[Drift]) -> None:
@@ -312,7 +312,8 @@ class SchemaDrift:
                     self._root = self._compiled()
                     self._announce(self._schema)
                 found = []
-                _scan(record, self._root, found)  # type: ignore[arg-type]
+                if self._root is not None:
+                    _scan(record, self._root, found)
             raise AssertionError(f"stream {self.stream!r}: schema evolution did not settle")
 
     def _evolve(self, found: list[Drift]) -> bool:
@@ -336,7 +337,7 @@ class SchemaDrift:
             changed[drift.path] = (holder[drift.key], drift.retyped)
         if schema is None:
             return False
-        for path, (declared, retyped) in changed.items():
+        for path, (field_schema, retyped) in changed.items():
             self._added.add(path)
             self._logger.info(
                 "Stream %s: %s field %s (%s) in Stripe's answer; an updated SCHEMA follows "
@@ -344,7 +345,7 @@ class SchemaDrift:
                 self.stream,
                 "widened" if retyped else "new",
                 show(path),
-                _describe(declared),
+                _describe(field_schema),
             )
         self._schema = schema
         return True

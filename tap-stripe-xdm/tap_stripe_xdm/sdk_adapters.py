@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +74,9 @@ class AdaptedStream(Stream):
             self._all_selected = all(mask.values())
         return self._all_selected
 
-    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[RecordMessage, None, None]:
         """The SDK's record step, minus its per-record walk when nothing is deselected.
 
         With every property selected and TYPE_CONFORMANCE_LEVEL NONE, the SDK's step walks
@@ -111,7 +113,7 @@ class AdaptedStream(Stream):
         self._write_schema_message()
 
     def _increment_stream_state(
-        self, latest_record: dict[str, Any], *, context: dict | None = None
+        self, latest_record: dict[str, Any], *, context: Mapping[str, Any] | None = None
     ) -> None:
         """Keep no running maximum of `created`: the tap's bookmarks come from windows.
 

@@ -18,7 +18,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_stripe_xdm import bookmarks, schemas
-from tap_stripe_xdm.partition_read import CHECKPOINT, PartitionRead
+from tap_stripe_xdm.partition_read import Checkpoint, PartitionRead
 from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
 from tap_stripe_xdm.resources import RESOURCES, Resource
 from tap_stripe_xdm.schema_drift import SchemaDrift
@@ -59,7 +59,7 @@ class StripeStream(AdaptedStream):
         accounts = self.runtime.settings.account_ids
         return [{ACCOUNT_FIELD: account} for account in accounts] or None
 
-    def compare_start_date(self, value: str, start_date_value: str) -> Any:  # type: ignore[override]
+    def compare_start_date(self, value: str, start_date_value: str) -> Any:
         """Bookmarks are Unix seconds, start_date is ISO: compare them as instants."""
         return bookmarks.later_bookmark(value, start_date_value)
 
@@ -74,7 +74,7 @@ class StripeStream(AdaptedStream):
         drift = self.schema_drift
         with closing(partition.read()) as pages:
             for page in pages:
-                if page is CHECKPOINT:  # after the records it covers were written
+                if isinstance(page, Checkpoint):  # after the records it covers were written
                     self._stripe_tap.state_writer.write_state(self.tap_state)
                 else:
                     drift.check(page)  # an updated SCHEMA goes out first where one is needed
