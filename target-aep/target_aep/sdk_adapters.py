@@ -14,9 +14,14 @@ tests/target/test_sdk_adapters.py fails naming the override when an installed SD
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk.helpers._typing import get_datelike_property_type
+
+if TYPE_CHECKING:  # the mixin's methods use the Sink it is mixed into
+    from singer_sdk.sinks import Sink as _MixedInto
+else:
+    _MixedInto = object
 
 SDC_PREFIX = "_sdc_"
 # `_sdc_deleted_at` marks a delete and is part of an object's state (hence of its `_id`); the
@@ -97,7 +102,7 @@ class HeldState:
             super()._write_state_message(state)  # type: ignore[misc]
 
 
-class LeanRecordSteps:
+class LeanRecordSteps(_MixedInto):
     """Mixin for a `Sink`: the SDK's two per-record steps, cut to what this target reads.
 
     Gains measured with benchmarks/target_sdk_adapters_benchmark.py (CPU µs per charge record,
@@ -111,7 +116,7 @@ class LeanRecordSteps:
         properties = schema.get("properties") or {}
         # Which top-level fields are date-like (what the SDK would parse), and which are
         # declared (what it warns about when not).
-        self._datelike_schema = {
+        self._datelike_schema: dict[str, Any] = {
             "properties": {
                 key: sub
                 for key, sub in properties.items()

@@ -478,7 +478,8 @@ def _schema_property(item: Any, mapping_names: Collection[str]) -> th.Property:
 
 
 def _property(name: str, spec: Spec, default: Any, *, choices: Collection[str] = ()) -> th.Property:
-    bounds = {
+    # JSON Schema's minimum/maximum, passed through Property's **kwargs.
+    bounds: dict[str, Any] = {
         key: value
         for key, value in (("minimum", spec.minimum), ("maximum", spec.maximum))
         if value is not None

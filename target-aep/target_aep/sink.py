@@ -8,14 +8,21 @@ placed or in the dead-letter file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 from singer_sdk import Target
 from singer_sdk.sinks import BatchSink
 
-from target_aep.route import Route
+from target_aep.route import Route, Routes
 from target_aep.sdk_adapters import LeanRecordSteps
 from target_aep.settings import TargetSettings
+
+
+class RoutedTarget(Protocol):
+    """What a sink uses of its target, TargetAep (not imported here: dependencies run target ->
+    sink -> route)."""
+
+    routes: Routes
 
 
 class AepSink(LeanRecordSteps, BatchSink):
@@ -25,8 +32,7 @@ class AepSink(LeanRecordSteps, BatchSink):
 
     def __init__(self, target: Target, stream_name: str, schema: dict, key_properties: Any) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        # `target` is the TargetAep, not imported here: dependencies run target -> sink -> route.
-        self.route: Route = target.routes.route_for(stream_name, self.schema)
+        self.route: Route = cast(RoutedTarget, target).routes.route_for(stream_name, self.schema)
 
     def get_validator(self) -> None:
         """No SDK validation of the Stripe-shaped input: the mapped XDM is what gets validated."""

@@ -42,7 +42,7 @@ def close_objects(schema: Any) -> Any:
         return [close_objects(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    closed = {}
+    closed: dict[str, Any] = {}
     for key, value in schema.items():
         if key in ("properties", "patternProperties", "definitions", "$defs"):
             closed[key] = {name: close_objects(sub) for name, sub in value.items()}

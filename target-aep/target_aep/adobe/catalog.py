@@ -112,10 +112,12 @@ class CatalogBatches:
             batch = next(iter(payload.values()))
         if not isinstance(batch, dict):
             raise DeliveryError(f"{what}: the answer does not describe the batch")
-        metrics = batch.get("metrics") if isinstance(batch.get("metrics"), dict) else {}
+        metrics = batch.get("metrics")
+        metrics = metrics if isinstance(metrics, dict) else {}
         failed = metrics.get("failedRecordCount", batch.get("failedRecordCount", 0))
         records = metrics.get("inputRecordCount", batch.get("recordCount"))
-        errors = batch.get("errors") if isinstance(batch.get("errors"), list) else []
+        errors = batch.get("errors")
+        errors = errors if isinstance(errors, list) else []
         return BatchResult(
             batch_id=batch_id,
             status=str(batch.get("status", "")).lower(),

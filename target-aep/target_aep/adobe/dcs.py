@@ -88,7 +88,7 @@ def _outcome(entry: Any) -> MessageOutcome:
     if status is None and entry.get("xactionId"):
         return ACCEPTED
     try:
-        code = int(status)
+        code = int(status) if status is not None else 0
     except (TypeError, ValueError):
         code = 0
     if 200 <= code < 300:

@@ -116,14 +116,26 @@ class PlatformClient:
             self.backoff.wait(attempt, retry_after)
             attempt += 1
 
-    def _send(self, method, url, token, extra, json_body, body, body_file, params):
-        headers = {
+    def _send(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        extra: Mapping[str, str],
+        json_body: Any,
+        body: bytes | None,
+        body_file: Path | None,
+        params: Mapping[str, str] | None,
+    ) -> requests.Response:
+        identity = {
             "Authorization": f"Bearer {token}",
             "x-api-key": self.settings.client_id,
             "x-gw-ims-org-id": self.settings.ims_org_id,
             "x-sandbox-name": self.settings.sandbox_name,
-            **extra,
         }
+        # Unset settings send no header (as requests drops None-valued headers).
+        headers = {name: value for name, value in identity.items() if value is not None}
+        headers.update(extra)
         timeout = self.settings.request_timeout
         if body_file is not None:
             with body_file.open("rb") as stream:  # streamed, re-opened on each attempt

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from urllib.parse import quote
 
+import requests
+
 from target_aep.adobe.platform import PlatformClient, expect
 from target_aep.adobe.responses import json_answer
 from target_aep.errors import DeliveryError
@@ -134,7 +136,7 @@ class SchemaRegistry:
         )
 
 
-def _json_object(response, what: str) -> dict:
+def _json_object(response: requests.Response, what: str) -> dict:
     try:
         payload = response.json()
     except ValueError:

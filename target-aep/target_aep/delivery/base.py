@@ -33,7 +33,7 @@ class MappedRecord:
     """One XDM record in Platform field form, with where it came from (for dead letters)."""
 
     stream: str
-    source_id: str  # the Stripe object id
+    source_id: str | None  # the Stripe object id (None: the record had none)
     xdm: dict
     encoded: bytes | None = None
     """`xdm` as compact JSON when the route already encoded it (to measure it: profile_size.py)."""

@@ -131,6 +131,9 @@ def _email_identity(value: Any, _obj: Mapping, _opts: MappingOptions) -> dict | 
     return {"Email": [{"id": email, "primary": False}]}
 
 
+_CARD_FUNDING: dict[Any, str] = {"credit": "credit_card", "debit": "debit_card"}
+
+
 def _payment_type(details: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
     """Stripe payment method -> XDM's paymentType values (credit_card, debit_card, paypal, other,
     ...: https://experienceleague.adobe.com/en/docs/experience-platform/xdm/data-types/payment-item)."""
@@ -139,7 +142,7 @@ def _payment_type(details: Any, _obj: Mapping, _opts: MappingOptions) -> str | N
     kind = details["type"]
     if kind == "card":
         funding = (details.get("card") or {}).get("funding")
-        return {"credit": "credit_card", "debit": "debit_card"}.get(funding, "other")
+        return _CARD_FUNDING.get(funding, "other")
     if kind == "paypal":
         return "paypal"
     return "other"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -125,10 +126,13 @@ def _reshaped(item: Any, rule_kind: int) -> str | None:
 
 
 def _tenant_dict(
-    value: dict, camel: bool, skip: frozenset[str] = frozenset(), layout: Layout | None = None
+    value: Mapping[str, Any],
+    camel: bool,
+    skip: frozenset[str] = frozenset(),
+    layout: Layout | None = None,
 ) -> dict | None:
     """The hot loop: one plan lookup per key, exact-type dispatch, only containers recurse."""
-    kept = {}
+    kept: dict[str, Any] = {}
     plan_of = _KEY_PLANS[camel].get
     rule_of = layout.get if layout is not None else None
     for key, item in value.items():
@@ -152,6 +156,7 @@ def _tenant_dict(
         elif kind is bool or kind is float:
             kept[name] = item
         elif kind is dict:
+            converted: dict | None
             if is_map or (rule is not None and rule[0] == MAP):
                 converted = {str(k): str(v) for k, v in item.items() if v is not None and v != ""}
             else:
@@ -163,9 +168,9 @@ def _tenant_dict(
             if converted_items:
                 kept[name] = converted_items
         else:
-            converted = tenant_value(item, key, camel)
-            if converted is not None and converted != {}:
-                kept[name] = converted
+            value_kept = tenant_value(item, key, camel)
+            if value_kept is not None and value_kept != {}:
+                kept[name] = value_kept
     return kept or None
 
 
@@ -189,6 +194,7 @@ def _tenant_list(
     child = item_rule[1] if item_rule is not None else None
     for item in value:
         kind = type(item)
+        converted: Any
         if reshape is not None:
             converted = _reshaped(item, reshape)
         elif kind is dict and nested_objects:
@@ -203,7 +209,7 @@ def _tenant_list(
 
 
 def tenant_object(
-    record: dict,
+    record: Mapping[str, Any],
     skip: frozenset[str] = frozenset(),
     camel: bool = True,
     layout: Layout | None = None,
@@ -235,7 +241,12 @@ def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
     if isinstance(value, (dt.datetime, dt.date)):
         if camel:
             return to_rfc3339(value)
-        return int(dt.datetime.fromisoformat(to_rfc3339(value).replace("Z", "+00:00")).timestamp())
+        text = to_rfc3339(value)
+        return (
+            int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+            if text
+            else None
+        )
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if camel and isinstance(value, (int, float)) and is_timestamp_field(name):

@@ -54,6 +54,7 @@ from target_aep.provision.names import (
     NAMESPACE_NAME,
     RECORD_CLASS_DESCRIPTION,
     RECORD_CLASS_TITLE,
+    StreamNames,
     stream_names,
 )
 from target_aep.settings import TargetSettings
@@ -180,7 +181,9 @@ class Provisioner:
         return self.result
 
     # -- reporting ---------------------------------------------------------------------------
-    def _note(self, kind: str, name: str, status: str, object_id: str = "", detail: str = ""):
+    def _note(
+        self, kind: str, name: str, status: str, object_id: str = "", detail: str = ""
+    ) -> Outcome:
         outcome = Outcome(kind, name, status, object_id, detail)
         self.result.outcomes.append(outcome)
         self.report(outcome)
@@ -380,7 +383,9 @@ class Provisioner:
         self._apply_schema(title, schema_id, operations, "; ".join(detail))
         return schema_id
 
-    def _apply_schema(self, title: str, schema_id: str, operations: list[dict], detail: str):
+    def _apply_schema(
+        self, title: str, schema_id: str, operations: list[dict], detail: str
+    ) -> None:
         if not operations:
             self._note("schema", title, THERE, schema_id, detail)
         elif self.dry_run:
@@ -423,7 +428,9 @@ class Provisioner:
             self._note(kind, name, UPDATED, dataset_id, "enables Profile")
         return dataset_id
 
-    def _dataflow(self, names, base_id: str | None, dataset_id: str, schema_id: str) -> str:
+    def _dataflow(
+        self, names: StreamNames, base_id: str | None, dataset_id: str, schema_id: str
+    ) -> str:
         ready = bool(base_id and dataset_id and schema_id)
         source_id = self._flow_object(
             "source connection",
@@ -459,7 +466,16 @@ class Provisioner:
             ready and bool(source_id and target_id),
         )
 
-    def _flow_object(self, kind, collection, name, body, fits, differs, ready) -> str:
+    def _flow_object(
+        self,
+        kind: str,
+        collection: str,
+        name: str,
+        body: Callable[[], dict],
+        fits: Callable[[dict], bool],
+        differs: str,
+        ready: bool,
+    ) -> str:
         existing = self.apis.flows.find(collection, name) if ready or not self.dry_run else None
         if existing is None:
             if self.dry_run or not ready:
