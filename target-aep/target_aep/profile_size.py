@@ -76,7 +76,7 @@ class ProfileSizeGuard:
         while len(encoded) > self.limit:
             longest = max(lists, key=lambda found: len(found.get("data") or ()), default=None)
             items = longest.get("data") if longest is not None else None
-            if not items:
+            if longest is None or not items:
                 raise RecordTooLargeError(
                     f"the record is {original:,} bytes ({len(encoded):,} with its tenant lists "
                     f"emptied), over Profile's {self.limit:,}-byte limit for an {self.kind} "

@@ -13,7 +13,7 @@ from typing import Any, Protocol, cast
 from singer_sdk import Target
 from singer_sdk.sinks import BatchSink
 
-from target_aep.route import Route, Routes
+from target_aep.route import Route, Routes, UnmappedRoute
 from target_aep.sdk_adapters import LeanRecordSteps
 from target_aep.settings import TargetSettings
 
@@ -32,7 +32,9 @@ class AepSink(LeanRecordSteps, BatchSink):
 
     def __init__(self, target: Target, stream_name: str, schema: dict, key_properties: Any) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        self.route: Route = cast(RoutedTarget, target).routes.route_for(stream_name, self.schema)
+        self.route: Route | UnmappedRoute = cast(RoutedTarget, target).routes.route_for(
+            stream_name, self.schema
+        )
 
     def get_validator(self) -> None:
         """No SDK validation of the Stripe-shaped input: the mapped XDM is what gets validated."""

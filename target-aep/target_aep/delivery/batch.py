@@ -29,6 +29,7 @@ Before opening a batch for a Profile-enabled dataset, `batch_daily_limit` is che
 
 from __future__ import annotations
 
+import builtins
 import logging
 import tempfile
 import threading
@@ -58,7 +59,7 @@ class OpenBatch:
     records: int = 0
     bytes: int = 0
     files: int = 0  # uploaded so far
-    part: IO[bytes] | None = None  # the file being filled
+    part: IO[builtins.bytes] | None = None  # the file being filled (`bytes` is a field here)
     part_bytes: int = 0
 
     @property

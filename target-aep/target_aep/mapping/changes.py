@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from target_aep.mapping.timestamps import to_rfc3339, to_unix
 from target_aep.sdk_adapters import SDC_DELETED_AT
@@ -26,6 +26,7 @@ CHANGE_TIME_FIELD = "updated"
 # Fields other Stripe taps add to every record that describe their reading, not the object:
 # they never count in an `_id` digest (the `id_ignore_fields` default).
 TAP_BOOKKEEPING_FIELDS = (CHANGE_TYPE_FIELD, CHANGE_TIME_FIELD)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,25 @@ def change_of(record: Mapping[str, Any], delete_type: str) -> Change | None:
     deleted_at = record.get(SDC_DELETED_AT)
     if deleted_at:
         default = delete_type or f"{record.get('object') or 'object'}.deleted"
-        return Change(kind or default, to_unix(deleted_at), to_rfc3339(deleted_at), True)
+        return Change(kind or default, _present(to_unix(deleted_at)), _stamp(deleted_at), True)
     changed_at = record.get(CHANGE_TIME_FIELD)
     when = to_unix(changed_at)
     if when is None:
         return None
     if isinstance(kind, str) and kind.endswith(".deleted"):
-        return Change(kind, when, to_rfc3339(changed_at), True)
+        return Change(kind, when, _stamp(changed_at), True)
     created = to_unix(record.get("created"))
     if created is not None and when <= created:
         return None
-    return Change(kind or "", when, to_rfc3339(changed_at), False)
+    return Change(kind or "", when, _stamp(changed_at), False)
+
+
+def _stamp(value: Any) -> str:
+    """A present timestamp in RFC 3339 (to_rfc3339 is None only for an absent one)."""
+    return _present(to_rfc3339(value))
+
+
+def _present(converted: T | None) -> T:
+    if converted is None:  # a present value converts or raises ValueError
+        raise ValueError("not a timestamp")
+    return converted
