@@ -262,6 +262,7 @@ class Routes:
         self.delivery = build_delivery(settings)
         self._lock = threading.Lock()
         self._told_cannot_extend: set[str] = set()
+        self._closed = False
 
     def route_for(self, stream: str, singer_schema: Mapping[str, Any]) -> Route | UnmappedRoute:
         """The route of `stream` (a new one per SCHEMA message; the tally is the stream's).
@@ -432,7 +433,11 @@ class Routes:
         self.delivery.settle()
 
     def close(self) -> None:
-        """Release the destination and close the dead-letter file (end of the run)."""
+        """Release the destination (open batches given up) and close the dead-letter file:
+        the end of the run, or the run stopping; only the first call does anything."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self.delivery.close()
         finally:

@@ -78,6 +78,9 @@ class TargetAep(HeldState, Target):
         gc.freeze()
         try:
             super().listen(file_input)
+        except BaseException:
+            self.routes.close()  # a run that stops gives up its open batches (no STATE moved)
+            raise
         finally:
             gc.unfreeze()
             gc.set_threshold(*previous)

@@ -142,3 +142,15 @@ def test_with_batch_max_records_each_state_follows_the_batches_it_covers(
     assert emitted[-1] == STATE
     assert all(statuses and set(statuses) == {"success"} for statuses in seen)
     assert sum(aep.batch(b).rows for b in aep.batch_ids) == 30
+
+
+def test_a_run_that_stops_mid_input_aborts_its_open_batch_and_prints_no_state(
+    aep, capsys, tmp_path
+):
+    messages = singer_input(20)[:-1]
+    messages.insert(12, {"type": "RECORD", "stream": "unknown_stream", "record": {"id": "x"}})
+    config = target_config(aep, output_dir=str(tmp_path), batch_size_rows=5)  # drains: a batch
+    with pytest.raises(Exception, match="unknown_stream"):
+        run_in_process(config, messages, capsys)
+    assert capsys.readouterr().out.strip() == ""
+    assert [aep.batch(b).status for b in aep.batch_ids] == ["aborted"]
