@@ -158,16 +158,24 @@ def _refund_payment_type(refund: Any, _obj: Mapping, opts: MappingOptions) -> st
     return "other" if refund.get("destination_details") or refund.get("charge") else None
 
 
-def _charge_event_type(charge: Any, _obj: Mapping, _opts: MappingOptions) -> str | None:
-    """A succeeded, captured charge is a purchase; every other state is a Stripe event type."""
-    status = charge.get("status")
-    if status == "succeeded" and charge.get("captured", True):
+def _is_purchase(charge: Any, _obj: Mapping, _opts: MappingOptions) -> bool | None:
+    """A charge is a purchase once it has succeeded and been captured: a bank debit is
+    `pending` for days first, an authorisation `succeeded` but not `captured`
+    (https://docs.stripe.com/api/charges/object#charge_object-status,
+    https://docs.stripe.com/api/charges/object#charge_object-captured)."""
+    return (charge.get("status") == "succeeded" and charge.get("captured", True)) or None
+
+
+def _charge_event_type(charge: Any, obj: Mapping, opts: MappingOptions) -> str | None:
+    """A purchase is `commerce.purchases`; every other state is a Stripe event type."""
+    if _is_purchase(charge, obj, opts):
         return "commerce.purchases"
+    status = charge.get("status")
     return f"stripe.charge.{status}" if status else "stripe.charge"
 
 
 def _purchase_measure(charge: Any, obj: Mapping, opts: MappingOptions) -> int | None:
-    return 1 if _charge_event_type(charge, obj, opts) == "commerce.purchases" else None
+    return 1 if _is_purchase(charge, obj, opts) else None
 
 
 def _captured_amount(charge: Any, _obj: Mapping, _opts: MappingOptions) -> float | int | None:
@@ -231,6 +239,7 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "email_identity": (_email_identity, {}),
     "payment_type": (_payment_type, _STRING),
     "refund_payment_type": (_refund_payment_type, _STRING),
+    "is_purchase": (_is_purchase, _BOOLEAN),
     "charge_event_type": (_charge_event_type, _STRING),
     "purchase_measure": (_purchase_measure, _INTEGER),
     "captured_amount": (_captured_amount, _NUMBER),

@@ -12,6 +12,14 @@ A table of an event stream (`change_events`) maps an object's first state as its
 (the creation's metrics); a record re-emitted after a Stripe event is a separate change event
 (`mapping/changes.py`): stamped with the change's time, typed after it, carrying the identities
 and the current state in the tenant area, but no metric again.
+
+Some objects become their business fact only after their creation: a charge is a purchase once
+it has succeeded and been captured, days later for a bank debit. Such a table names the state
+that is the fact (`fact_state`), the rows only that fact carries (`fact_rows`) and the Stripe
+events after which a change can be it (`fact_changes`). The fact is carried by the one record
+where the object becomes it (its first state if it is the fact already, else the change after
+one of those events) and always has the `_id` of the object itself, so the same fact seen twice
+(a re-read, another tap's stamps) is the same event.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Any
 
 from target_aep.mapping.changes import TAP_BOOKKEEPING_FIELDS, Change, change_of
 from target_aep.mapping.converters import MappingOptions, converter_named
-from target_aep.mapping.ids import change_id, object_id, record_id
+from target_aep.mapping.ids import change_id, creation_id, object_id, record_id
 from target_aep.mapping.tenant import Layout, tenant_layout, tenant_object, tenant_schema
 from target_aep.sdk_adapters import SDC_BOOKKEEPING
 
@@ -57,6 +65,10 @@ class Table:
     event_types: tuple[tuple[str, str], ...] = ()
     delete_event: str = ""  # the Stripe event of a delete (a record with only `_sdc_deleted_at`)
     metric_fields: tuple[str, ...] = ()  # Stripe fields a change event leaves out (the measures)
+    # Objects that become their fact after their creation (see the module docstring):
+    fact_state: str = ""  # converter: truthy when the object's state is the fact ("": always)
+    fact_rows: tuple[Row, ...] = ()  # the fact's metrics, only on the record carrying the fact
+    fact_changes: tuple[str, ...] = ()  # Stripe event types after which a change can be the fact
 
 
 Getter = Callable[[Mapping[str, Any]], Any]
@@ -249,6 +261,9 @@ class TableMapper:
         self.is_profile = table.is_profile
         self.schema = table.schema
         self._rows = _compile(table.rows)
+        self._fact_rows = _compile(table.fact_rows)
+        self._is_fact = converter_named(table.fact_state)[0] if table.fact_state else None
+        self._fact_changes = frozenset(table.fact_changes)
         # A change event keeps the identities only: the person it happened to.
         self._change_rows = _compile(tuple(r for r in table.rows if r[0] == "identityMap"))
         self._lists = [
@@ -276,9 +291,30 @@ class TableMapper:
         problems: list[FieldProblem] = []
         change = change_of(record, self.table.delete_event)
         if change is not None and self.table.change_events:
+            if change.stripe_type in self._fact_changes and self._fact(record):
+                return self._business_event(record, change, True, problems), problems
             return self._change_event(record, change, problems), problems
+        return self._business_event(record, change, self._fact(record), problems), problems
+
+    def _fact(self, record: Mapping[str, Any]) -> bool:
+        """The object's state is the fact its table counts (always, without a `fact_state`)."""
+        is_fact = self._is_fact
+        return is_fact is None or bool(is_fact(record, record, self.options))
+
+    def _business_event(
+        self,
+        record: Mapping[str, Any],
+        change: Change | None,
+        fact: bool,
+        problems: list[FieldProblem],
+    ) -> dict:
+        """The object's first state, or the change where it becomes its fact (`change`);
+        only a record carrying the fact has the fact's rows. Records of record streams
+        (profiles, products) are one per state."""
         xdm: dict[str, Any] = {}
         _apply(self._rows, record, xdm, self.options, problems)
+        if fact:
+            _apply(self._fact_rows, record, xdm, self.options, problems)
         for put, get, rows, target in self._lists:
             items = []
             elements = get(record)
@@ -294,12 +330,16 @@ class TableMapper:
         identity_map = xdm.get("identityMap")
         if identity_map:
             _one_primary(identity_map)
-        if self.table.change_events:  # the business event: one per object
-            xdm["_id"] = object_id(self.stream, record.get("id"), record, self._id_ignore)
-        else:  # records: one per state
+        if not self.table.change_events:  # records: one per state
             xdm["_id"] = record_id(self.stream, record.get("id"), record, self._id_ignore)
-        xdm[self._tenant_root] = {"stripe": self._tenant(record, change, problems)}
-        return xdm, problems
+        elif fact:  # the business fact: one per object, whichever record carries it
+            xdm["_id"] = object_id(self.stream, record.get("id"), record, self._id_ignore)
+            if change is not None:  # it became the fact then
+                xdm["timestamp"] = change.stamp
+        else:  # a first state that is not the fact (yet): the object's creation
+            xdm["_id"] = creation_id(self.stream, record.get("id"), record, self._id_ignore)
+        xdm[self._tenant_root] = {"stripe": self._tenant(record, change, problems, full=True)}
+        return xdm
 
     def _change_event(
         self, record: Mapping[str, Any], change: Change, problems: list[FieldProblem]
@@ -313,7 +353,7 @@ class TableMapper:
         identity_map = xdm.get("identityMap")
         if identity_map:
             _one_primary(identity_map)
-        xdm[self._tenant_root] = {"stripe": self._tenant(record, change, problems)}
+        xdm[self._tenant_root] = {"stripe": self._tenant(record, change, problems, full=False)}
         return xdm
 
     def _change_event_type(self, stripe_type: str) -> str:
@@ -325,15 +365,20 @@ class TableMapper:
         return xdm_prefix + (stripe_type.rpartition(".")[2] or "updated")
 
     def _tenant(
-        self, record: Mapping[str, Any], change: Change | None, problems: list[FieldProblem]
+        self,
+        record: Mapping[str, Any],
+        change: Change | None,
+        problems: list[FieldProblem],
+        *,
+        full: bool,
     ) -> dict:
-        if change is not None and self.table.change_events:
-            detail = tenant_object(
-                record, self._change_consumed, layout=self._layout
-            )  # no measure counted again
-        else:
+        """`_<tenant>.stripe`: with the measures (`full`) or, on a change event, without them
+        (no measure counted again)."""
+        if full:
             detail = tenant_object(record, self._tenant_consumed, layout=self._layout)
             _apply(self._tenant_rows, record, detail, self.options, problems, "stripe.")
+        else:
+            detail = tenant_object(record, self._change_consumed, layout=self._layout)
         stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
         if record.get("id"):
             stripe["id"] = str(record["id"])

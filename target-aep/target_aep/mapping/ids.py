@@ -58,3 +58,12 @@ def change_id(stream: str, source_id: Any, stripe_type: str, at: int) -> str:
     """`stripe:<stream>:<Stripe id>:<event type>:<Unix seconds>`: a change event is the Stripe
     event that made it, so sending it again (from either tap) gives the same `_id`."""
     return f"stripe:{stream}:{source_id}:{stripe_type}:{at}"
+
+
+def creation_id(stream: str, source_id: Any, obj: Any, ignore: frozenset[str]) -> str:
+    """`stripe:<stream>:<Stripe id>:created`: the first state of an object that is not its
+    business fact yet (a charge still pending). One per object, and never the fact's own `_id`
+    (`object_id`), which the change making the object its fact carries later."""
+    if source_id is None or source_id == "":
+        return record_id(stream, source_id, obj, ignore)
+    return f"stripe:{stream}:{source_id}:created"

@@ -113,6 +113,142 @@ def test_a_charge_read_refunded_then_edited_is_three_events_one_purchase():
         assert_valid("charges", event)
 
 
+def kept_by_profile(events: list[dict]) -> list[dict]:
+    """What Real-Time Customer Profile keeps: an event whose `_id` it already holds is dropped
+    (https://experienceleague.adobe.com/en/docs/experience-platform/collection/event-duplication)."""
+    seen: dict[str, dict] = {}
+    for event in events:
+        seen.setdefault(event["_id"], event)
+    return list(seen.values())
+
+
+def purchase_of(events: list[dict]) -> dict:
+    """The one event of `events` that carries the purchase (and its metrics)."""
+    (purchase,) = [e for e in events if e.get("commerce", {}).get("purchases")]
+    assert purchase["eventType"] == "commerce.purchases"
+    order = purchase["commerce"]["order"]
+    assert (order["priceTotal"], order["payments"][0]["paymentAmount"]) == (10.99, 10.99)
+    return purchase
+
+
+def assert_no_metrics(event: dict) -> None:
+    order = event.get("commerce", {}).get("order", {})
+    assert "purchases" not in event.get("commerce", {})
+    assert "priceTotal" not in order
+    assert all("paymentAmount" not in payment for payment in order.get("payments", []))
+
+
+SUCCEEDED_AT = 1_679_400_000  # days after the example charge's creation: a bank debit
+
+
+def pending(charge: dict) -> dict:
+    """The charge as a bank debit is for days after its creation
+    (https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment)."""
+    return {**charge, "status": "pending", "paid": False, "balance_transaction": None}
+
+
+def authorised(charge: dict) -> dict:
+    """The charge created with `capture: false`: succeeded, not captured yet
+    (https://docs.stripe.com/api/charges/object#charge_object-captured)."""
+    return {**charge, "captured": False, "amount_captured": 0}
+
+
+def test_a_charge_read_pending_counts_one_purchase_when_it_succeeds():
+    charge = tap_record("charges")
+    first = mapped("charges", pending(charge))  # read while pending
+    succeeded = mapped("charges", changed(charge, "charge.succeeded", SUCCEEDED_AT))  # next run
+    assert first["eventType"] == "stripe.charge.pending"
+    assert first["timestamp"] == iso(charge["created"])
+    assert_no_metrics(first)
+    assert purchase_of([first, succeeded]) is succeeded
+    assert succeeded["timestamp"] == iso(SUCCEEDED_AT)  # when it became a purchase
+    assert succeeded["commerce"]["order"]["createdDate"] == iso(charge["created"])
+    assert succeeded["_id"] == f"stripe:charges:{charge['id']}"  # the purchase: one per charge
+    assert first["_id"] == f"stripe:charges:{charge['id']}:created"
+    assert purchase_of(kept_by_profile([first, succeeded])) is succeeded
+    assert revenue([first, succeeded]) == 10.99
+    for event in (first, succeeded):
+        assert_valid("charges", event)
+
+
+def test_pending_succeeded_then_refunded_in_one_window_is_one_purchase_then_a_change():
+    """The tap emits a window's charge.succeeded as its own record before the newest state."""
+    charge = tap_record("charges")
+    refunded_state = {**charge, "amount_refunded": 400, "refunded": False}
+    events = [
+        mapped("charges", pending(charge)),
+        mapped("charges", changed(charge, "charge.succeeded", SUCCEEDED_AT)),
+        mapped("charges", changed(refunded_state, "charge.refunded", SUCCEEDED_AT + 60)),
+    ]
+    assert [e["eventType"] for e in events] == [
+        "stripe.charge.pending",
+        "commerce.purchases",
+        "stripe.charge.refunded",
+    ]
+    assert purchase_of(events) is events[1]
+    assert_no_metrics(events[2])
+    assert events[2]["_acme"]["stripe"]["charge"]["amountRefunded"] == 400
+    assert len({e["_id"] for e in events}) == 3
+    assert [e["timestamp"] for e in events[1:]] == [iso(SUCCEEDED_AT), iso(SUCCEEDED_AT + 60)]
+
+
+def test_an_authorised_charge_counts_one_purchase_when_it_is_captured():
+    charge = tap_record("charges")
+    captured_at = charge["created"] + 86_400
+    events = [
+        mapped("charges", authorised(charge)),  # read authorised only
+        # its charge.succeeded (the authorisation) re-sent later is no purchase either
+        mapped("charges", changed(authorised(charge), "charge.succeeded", charge["created"] + 5)),
+        mapped("charges", changed(charge, "charge.captured", captured_at)),
+    ]
+    assert [e["eventType"] for e in events] == [
+        "stripe.charge.succeeded",
+        "stripe.charge.succeeded",
+        "commerce.purchases",
+    ]
+    assert_no_metrics(events[0])
+    assert_no_metrics(events[1])
+    assert purchase_of(events) is events[2]
+    assert events[2]["timestamp"] == iso(captured_at)
+    assert events[2]["_id"] == f"stripe:charges:{charge['id']}"
+    assert purchase_of(kept_by_profile(events)) is events[2]
+
+
+def test_a_charge_read_succeeded_then_refunded_and_edited_keeps_its_one_purchase():
+    """Guard: a change of a charge that is a purchase already never carries the metrics again,
+    whatever its state (succeeded and captured, as on every change after the purchase)."""
+    charges, refunds = charge_refunded_then_edited()
+    assert purchase_of(charges) is charges[0]
+    for change in charges[1:]:
+        assert_no_metrics(change)
+    assert purchases(kept_by_profile(charges + refunds)) == 1
+
+
+def test_a_purchase_seen_twice_is_the_same_event():
+    """A purchase read from a re-read (a full refresh) or stamped at a later second (a change
+    that a run's read had already seen, singer-io's charge.succeeded) has the purchase's `_id`:
+    Profile keeps it once, and Query Service counts it once by `_id`."""
+    charge = tap_record("charges")
+    became = mapped("charges", changed(charge, "charge.succeeded", SUCCEEDED_AT))
+    reread = mapped("charges", {**charge, "amount_refunded": 400})  # a full refresh, later
+    late_stamp = mapped("charges", changed(charge, "charge.succeeded", charge["created"] + 1))
+    assert became["_id"] == reread["_id"] == late_stamp["_id"] == f"stripe:charges:{charge['id']}"
+    events = [mapped("charges", pending(charge)), became, reread, late_stamp]
+    assert len({e["_id"] for e in events if e.get("commerce", {}).get("purchases")}) == 1
+    assert purchases(kept_by_profile(events)) == 1
+
+
+def test_a_first_state_that_is_no_purchase_carries_no_metrics():
+    for state in ("pending", "failed"):
+        charge = tap_record("charges", status=state, captured=state == "pending", paid=False)
+        xdm = mapped("charges", charge)
+        assert xdm["eventType"] == f"stripe.charge.{state}"
+        assert_no_metrics(xdm)
+        assert xdm["commerce"]["order"]["payments"][0]["transactionID"] == charge["id"]
+        assert xdm["_acme"]["stripe"]["charge"]["amount"] == 1099  # kept, in minor units
+        assert_valid("charges", xdm)
+
+
 def test_a_change_event_carries_the_current_state_and_the_identities_but_no_metrics():
     charge = tap_record("charges", customer="cus_NffrFeUfNV2Hib")
     after = {**charge, "amount_refunded": 400}
@@ -156,7 +292,7 @@ def test_a_creation_event_is_the_first_state_not_a_change():
 # (Stripe event type, stream) -> eventType of the change event.
 CHANGE_TYPES = [
     ("charge.refunded", "charges", "stripe.charge.refunded"),
-    ("charge.captured", "charges", "stripe.charge.captured"),
+    ("charge.expired", "charges", "stripe.charge.expired"),
     ("charge.updated", "charges", "stripe.charge.updated"),
     ("refund.updated", "refunds", "stripe.refund.updated"),
     ("charge.refund.updated", "refunds", "stripe.refund.updated"),
@@ -246,6 +382,27 @@ def singer_io_shaped(record: dict) -> dict:
     updated = record.get("updated")
     out["updated"] = updated.strftime("%Y-%m-%dT%H:%M:%S.000000Z") if updated else out["created"]
     return out
+
+
+def test_singer_io_shaped_changes_count_each_purchase_once():
+    """singer-io sends every charge's first read (`updated` = `created`) and, from its events,
+    each charge.succeeded: a card charge's at its creation second, a bank debit's days later."""
+    card = tap_record("charges")
+    bank = tap_record("charges", id="ch_bank_debit")
+    records = [
+        singer_io_shaped(card),
+        singer_io_shaped(changed(card, "charge.succeeded", card["created"])),
+        singer_io_shaped(pending(bank)),
+        singer_io_shaped(changed(bank, "charge.succeeded", SUCCEEDED_AT)),
+    ]
+    events = [mapped("charges", record) for record in records]
+    assert events[0] == events[1], "a card charge's charge.succeeded is its first state"
+    assert purchase_of(kept_by_profile(events[:2])) is events[0]
+    assert events[0]["timestamp"] == iso(card["created"])
+    assert purchase_of(events[2:]) is events[3]
+    assert events[3]["timestamp"] == iso(SUCCEEDED_AT)
+    assert purchases(kept_by_profile(events)) == 2  # one per charge
+    assert revenue(kept_by_profile(events)) == 2 * 10.99
 
 
 def test_singer_io_shaped_input_gives_the_same_events():

@@ -5,6 +5,13 @@ Stripe's Charge (https://docs.stripe.com/api/charges/object) as a commerce event
 (https://experienceleague.adobe.com/en/docs/experience-platform/xdm/field-groups/event/commerce-details).
 The refunded amount is not a charge metric: each refund counts it on its own event (refunds
 stream); `amount_refunded` stays in the tenant area.
+
+A charge is a purchase once it has succeeded and been captured. The purchase's metrics are
+carried by the one record where the charge becomes it: its first state when it is a purchase
+already, else the change after `charge.succeeded` (a bank debit, pending for days first) or
+`charge.captured` (an authorisation captured later); Stripe sends each of them at most once
+per charge (https://docs.stripe.com/api/events/types#event_types-charge.succeeded,
+https://docs.stripe.com/api/events/types#event_types-charge.captured).
 """
 
 from target_aep.mapping.engine import Table
@@ -20,17 +27,16 @@ TABLE = Table(
     is_profile=False,
     change_events=True,
     event_types=(("charge.", "stripe.charge."),),
+    fact_state="is_purchase",
+    fact_changes=("charge.succeeded", "charge.captured"),
     rows=(
         # XDM path (Platform form)                     Stripe path                     converter
         ("timestamp",                                  "created",                      "timestamp"),
         ("eventType",                                  "*",                            "charge_event_type"),
-        ("commerce.purchases.value",                   "*",                            "purchase_measure"),
         ("commerce.order.purchaseID",                  "payment_intent|id",            "text"),
-        ("commerce.order.priceTotal",                  "amount",                       "money"),
         ("commerce.order.currencyCode",                "currency",                     "currency"),
         ("commerce.order.createdDate",                 "created",                      "timestamp"),
         ("commerce.order.payments[0].transactionID",   "id",                           "text"),
-        ("commerce.order.payments[0].paymentAmount",   "*",                            "captured_amount"),
         ("commerce.order.payments[0].paymentType",     "payment_method_details",       "payment_type"),
         ("commerce.order.payments[0].currencyCode",    "currency",                     "currency"),
         ("commerce.billing.address.street1",           _BILLING + "line1",             "text"),
@@ -47,6 +53,11 @@ TABLE = Table(
         ("commerce.shipping.address.countryCode",      _SHIPPING + "country",          "country"),
         ("identityMap",                                "customer",                     "customer_identity"),
         ("identityMap",                     "billing_details.email|receipt_email",     "email_identity"),
+    ),
+    fact_rows=(  # the purchase: only on the record where the charge becomes one
+        ("commerce.purchases.value",                   "*",                            "purchase_measure"),
+        ("commerce.order.priceTotal",                  "amount",                       "money"),
+        ("commerce.order.payments[0].paymentAmount",   "*",                            "captured_amount"),
     ),
 )
 # fmt: on
