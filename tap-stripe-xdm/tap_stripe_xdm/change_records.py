@@ -11,6 +11,11 @@ https://docs.stripe.com/api/events/types#event_types-customer.deleted), reduced 
 the pinned schema declares, with a warning naming those it could not carry over; only an event
 carrying nothing more becomes a tombstone: the fields every version has. Either way the record
 gets `_sdc_deleted_at`.
+
+An object with a fact event before its newest (`Change.fact`) gives two records, the fact's
+first; an object is fetched once, whichever of its events needs it. A window's records are in
+the order of their events, so a target that keeps the latest record per id ends on the newest
+state.
 """
 
 from __future__ import annotations
@@ -61,20 +66,22 @@ class ChangeRecords:
         Only objects created in [start_date, changes_before) count: newer ones were just read
         in their current state by this run's created-windows.
         """
-        wanted = [change for change in window.changes.values() if self._emitted_before(change)]
-        stale = [change for change in wanted if self._needs_fetch(change)]
-        fetched = dict(
-            zip(
-                (id(change) for change in stale),
-                self.pool.map(self.objects.retrieve, [change.object["id"] for change in stale]),
-                strict=True,
-            )
-        )
-        fresh = [change.object for change in wanted if id(change) not in fetched]
-        self.objects.complete(fresh)
+        wanted = [
+            step
+            for change in window.changes.values()
+            if self._emitted_before(change)
+            for step in (change.fact, change)
+            if step is not None
+        ]
+        stale = list(dict.fromkeys(c.object["id"] for c in wanted if self._needs_fetch(c)))
+        fetched = dict(zip(stale, self.pool.map(self.objects.retrieve, stale), strict=True))
+        self.objects.complete([c.object for c in wanted if not self._needs_fetch(c)])
         records = []
-        for change in wanted:
-            record = fetched.get(id(change), change.object)  # None: deleted
+        for change in sorted(wanted, key=lambda c: c.event["created"]):  # stable: fact first
+            record: dict[str, Any] | None = change.object
+            if self._needs_fetch(change):
+                current = fetched[change.object["id"]]  # None: deleted
+                record = None if current is None else dict(current)  # one copy per record
             if record is None:
                 if not change.deleted:
                     continue  # deleted after this run's events end: its delete comes next run

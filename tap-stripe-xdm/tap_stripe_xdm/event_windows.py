@@ -4,7 +4,10 @@
 20 exact names in `types[]` (https://docs.stripe.com/api/events/list). The range [start, end)
 is read as consecutive time windows, oldest first. Within a window every event is read (newest
 first) and only the newest event per object id is kept, so an object changed ten times in a
-window is emitted once, in its newest state. A window's changes are handed over whole, and only
+window is emitted once, in its newest state. An event that is a fact of its own (`fact_types`:
+a charge's `charge.succeeded`, the moment it became a purchase) is kept too when newer events of
+the object follow it in the window, the newest such event per object, so the transition is not
+lost behind a later refund or edit. A window's changes are handed over whole, and only
 then may the events bookmark move to the window's end: it never passes a change not yet
 emitted, and the windows' order keeps an older state from overwriting a newer one.
 
@@ -36,6 +39,10 @@ class Change:
     """Another event of the object has the same `created` second (order unknown)."""
     deleted: bool = False
     """The newest event (or one tied with it) is a delete."""
+    fact: Change | None = None
+    """The newest older event of the object in the window that is a fact of its own, when
+    `event` is not one: emitted as a change of its own, before `event`. Its snapshot is the
+    state that event describes, so a tie with other events does not matter to it."""
 
     @property
     def object(self) -> dict[str, Any]:
@@ -76,6 +83,7 @@ def read_changes(
     *,
     object_type: str,
     delete_types: Collection[str],
+    fact_types: Collection[str] = (),
     max_events: int = MAX_EVENTS_PER_WINDOW,
 ) -> Iterator[ChangeWindow]:
     """Yield the changes of [start, end) window by window, oldest window first."""
@@ -83,7 +91,7 @@ def read_changes(
     lo = start
     while lo < end:
         hi = min(end, lo + span)
-        window = _read_window(fetch, lo, hi, object_type, delete_types, max_events)
+        window = _read_window(fetch, lo, hi, object_type, delete_types, fact_types, max_events)
         if window is None:  # too many events to hold: read it as two halves
             span = max(1, (hi - lo) // 2)
             continue
@@ -99,6 +107,7 @@ def _read_window(
     hi: int,
     object_type: str,
     delete_types: Collection[str],
+    fact_types: Collection[str],
     max_events: int,
 ) -> ChangeWindow | None:
     changes: dict[str, Change] = {}
@@ -111,13 +120,21 @@ def _read_window(
             obj_id = obj.get("id")
             if obj.get("object") != object_type or not obj_id:
                 continue  # e.g. a dispute under charge.dispute.*: not this stream's object
-            is_delete = event.get("type") in delete_types
+            kind = event.get("type")
+            is_delete = kind in delete_types
             known = changes.get(obj_id)
             if known is None:
                 changes[obj_id] = Change(event, deleted=is_delete)
-            elif event.get("created") == known.event.get("created"):
+                continue
+            if event.get("created") == known.event.get("created"):
                 known.tied = True
                 known.deleted = known.deleted or is_delete
+            if (
+                known.fact is None
+                and kind in fact_types
+                and known.event.get("type") not in fact_types
+            ):
+                known.fact = Change(event)
         seen += len(page.data)
         if not (page.has_more and page.data):
             return ChangeWindow(lo, hi, changes, seen)

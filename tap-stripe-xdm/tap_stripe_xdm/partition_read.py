@@ -201,6 +201,7 @@ class PartitionRead:
                 end,
                 object_type=self._resource.object_type,
                 delete_types=self._resource.delete_event_types,
+                fact_types=self._resource.fact_event_types,
                 max_events=self.max_events_per_window,
             )
             for window in windows:

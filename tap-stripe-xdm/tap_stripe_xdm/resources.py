@@ -60,6 +60,10 @@ class Resource:
     """Events whose `data.object` is this resource (change capture)."""
     delete_event_types: frozenset[str] = frozenset()
     """Events meaning the object was deleted: its record carries `_sdc_deleted_at`."""
+    fact_event_types: frozenset[str] = frozenset()
+    """Events after which the object's state is a fact of its own (a charge becoming a
+    purchase): each is emitted as its own change even when newer events of the object follow
+    in the same events window, where only the newest counts otherwise."""
     lookback: bool = False
     """No events exist: each run re-reads `balance_transactions_lookback_days` before the
     bookmark, so late changes of recent objects arrive."""
@@ -85,6 +89,9 @@ RESOURCES: tuple[Resource, ...] = (
             "charge.succeeded",
             "charge.updated",
         ),
+        # A charge becomes a purchase after one of these (a bank debit is pending for days, an
+        # authorisation is captured later); Stripe sends each at most once per charge.
+        fact_event_types=frozenset({"charge.succeeded", "charge.captured"}),
     ),
     Resource(  # https://docs.stripe.com/api/subscriptions/list
         name="subscriptions",

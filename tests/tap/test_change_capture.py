@@ -149,6 +149,54 @@ def test_many_events_for_one_object_yield_its_newest_state_once(synced) -> None:
     )
 
 
+def test_a_charge_that_succeeds_then_changes_again_keeps_its_success_as_a_record() -> None:
+    """A bank debit read while pending succeeds, then is refunded before the next run: the
+    transition to a purchase is a record of its own, before the newest state."""
+    with StripeDouble() as double:
+        double.seed({"charges": 3}, start=SEEDED_START, end=SEEDED_END, seed=4)
+        template = double.objects("charges")[0]
+        pending = {**template, "id": "ch_bank_debit", "status": "pending", "paid": False}
+        double.add("charges", pending)
+        config = base_config(double.url)
+        first = run_tap(config, streams={"charges"})
+        assert ("ch_bank_debit", "pending") in [(r["id"], r["status"]) for r in first.records()]
+        when = ago(DAY)
+        succeeded = double.update(
+            "charges",
+            "ch_bank_debit",
+            {"status": "succeeded", "paid": True, "captured": True},
+            event_type="charge.succeeded",
+            event_created=when,
+        )
+        refunded = double.update(
+            "charges",
+            "ch_bank_debit",
+            {"amount_refunded": 100},
+            event_type="charge.refunded",
+            event_created=when + 60,
+        )
+        double.clear_requests()
+        run = run_tap(config, state=rewound(first.final_state), streams={"charges"})
+        assert run.records() == [
+            {
+                **succeeded,
+                "account_id": None,
+                "updated_by_event_type": "charge.succeeded",
+                "updated": iso(when),
+            },
+            {
+                **refunded,
+                "account_id": None,
+                "updated_by_event_type": "charge.refunded",
+                "updated": iso(when + 60),
+            },
+        ]
+        assert run.records()[0]["amount_refunded"] == 0, "the state the success left"
+        assert not [r for r in double.requests if r.path.startswith("/v1/charges/")], (
+            "both snapshots are in the pinned version"
+        )
+
+
 def test_events_of_one_object_in_the_same_second_make_the_tap_fetch_its_state(synced) -> None:
     double, config, state = synced
     charge = double.objects("charges")[2]

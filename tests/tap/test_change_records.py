@@ -129,3 +129,45 @@ def test_objects_not_emitted_by_an_earlier_run_are_left_out_without_requests() -
     records, fetched = build(before_start, read_this_run)
     assert records == []
     assert fetched == []
+
+
+def with_fact(newest: Change, fact_version: str = PINNED) -> Change:
+    """`newest` after an older fact event of the same object (a charge.succeeded, say)."""
+    fact = change(newest.object["id"], api_version=fact_version, type="customer.created")
+    fact.event["created"] = 900
+    fact.object["name"] = "at the fact"
+    newest.fact = fact
+    return newest
+
+
+def test_a_fact_before_the_newest_state_is_a_record_of_its_own_first() -> None:
+    records, fetched = build(with_fact(change("cus_a")))
+    assert [(r["name"], r["updated_by_event_type"], r["updated"]) for r in records] == [
+        ("at the fact", "customer.created", "1970-01-01T00:15:00+00:00"),
+        ("snapshot", "customer.updated", "1970-01-01T00:16:40+00:00"),
+    ]
+    assert fetched == []
+
+
+def test_a_fact_keeps_its_own_snapshot_when_only_the_newest_is_tied() -> None:
+    records, fetched = build(with_fact(change("cus_a", tied=True)))
+    assert [r["name"] for r in records] == ["at the fact", "fetched"]
+    assert fetched == ["cus_a"]
+
+
+def test_an_object_whose_events_are_in_another_version_is_fetched_once_for_both() -> None:
+    stale = with_fact(change("cus_a", api_version="2024-06-20"), fact_version="2024-06-20")
+    records, fetched = build(stale)
+    assert [(r["name"], r["updated_by_event_type"]) for r in records] == [
+        ("fetched", "customer.created"),
+        ("fetched", "customer.updated"),
+    ]
+    assert records[0] is not records[1]
+    assert fetched == ["cus_a"]
+
+
+def test_a_windows_records_are_in_the_order_of_their_events() -> None:
+    late, early = change("cus_late"), change("cus_early")
+    early.event["created"] = 500
+    records, _ = build(late, early)
+    assert [r["id"] for r in records] == ["cus_early", "cus_late"]

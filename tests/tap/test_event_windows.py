@@ -125,3 +125,59 @@ def test_after_a_dense_stretch_the_window_grows_again_over_quiet_time() -> None:
     assert sum(w.events for w in windows) == 30
     assert windows[-1].end == 100 + 10_000_000
     assert len(fake.calls) < 100, "quiet months cost a few requests, not one per small window"
+
+
+def charge_event(n: int, created: int, kind: str, obj_id: str = "ch_1") -> dict[str, Any]:
+    event_ = event(n, obj_id, created, kind)
+    event_["data"]["object"]["object"] = "charge"
+    return event_
+
+
+FACTS = {"charge.succeeded", "charge.captured"}
+
+
+def read_charges(fake: FakeEvents, start: int, end: int) -> list[ChangeWindow]:
+    return list(
+        read_changes(
+            fake, start, end, object_type="charge", delete_types=frozenset(), fact_types=FACTS
+        )
+    )
+
+
+def test_a_fact_event_followed_by_newer_events_is_kept_besides_the_newest() -> None:
+    fake = FakeEvents(
+        [
+            charge_event(1, 100, "charge.succeeded"),  # a bank debit succeeds...
+            charge_event(2, 200, "charge.refunded"),  # ...and is refunded in the same window
+            charge_event(3, 300, "charge.updated"),
+            charge_event(4, 150, "charge.succeeded", "ch_2"),  # a fact that is the newest
+            charge_event(5, 160, "charge.updated", "ch_3"),  # no fact at all
+        ]
+    )
+    (window,) = read_charges(fake, 0, 1_000)
+    first = window.changes["ch_1"]
+    assert first.object["n"] == 3
+    assert first.fact is not None
+    assert (first.fact.event["type"], first.fact.object["n"]) == ("charge.succeeded", 1)
+    assert window.changes["ch_2"].fact is None, "the newest event is the fact: one record"
+    assert window.changes["ch_3"].fact is None
+
+
+def test_of_an_authorisation_and_its_capture_the_capture_is_the_fact_kept() -> None:
+    fake = FakeEvents(
+        [
+            charge_event(1, 100, "charge.succeeded"),  # authorised, not captured
+            charge_event(2, 200, "charge.captured"),
+            charge_event(3, 300, "charge.refunded"),
+        ]
+    )
+    (window,) = read_charges(fake, 0, 1_000)
+    fact = window.changes["ch_1"].fact
+    assert fact is not None
+    assert fact.event["type"] == "charge.captured"
+
+
+def test_without_fact_types_only_the_newest_event_is_kept() -> None:
+    fake = FakeEvents([charge_event(1, 100, "charge.succeeded"), charge_event(2, 200, "x.y")])
+    (window,) = list(read_changes(fake, 0, 1_000, object_type="charge", delete_types=frozenset()))
+    assert window.changes["ch_1"].fact is None

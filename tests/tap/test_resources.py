@@ -26,5 +26,6 @@ def test_a_row_is_consistent(row: Resource) -> None:
     assert len(row.event_types) <= MAX_TYPES_PER_REQUEST
     assert len(set(row.event_types)) == len(row.event_types)
     assert row.delete_event_types <= set(row.event_types)
+    assert row.fact_event_types <= set(row.event_types) - row.delete_event_types
     assert bool(row.event_types) != row.lookback, "changes come from events or a lookback"
     assert "_read)" in row.read_permission
