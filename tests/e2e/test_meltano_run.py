@@ -216,11 +216,12 @@ def test_an_update_and_a_delete_after_the_first_run_arrive_on_the_next(
     assert deleted["identityMap"]["StripeCustomerID"][0]["id"] == customer_id
 
 
-def test_a_charge_refunded_then_edited_is_three_events_with_one_purchase(
+def test_a_charge_refunded_then_edited_and_a_bank_debit_that_succeeds_count_one_purchase_each(
     installed_project, stripe, tmp_path
 ):
     """Change capture through `meltano run`: each change is its own event at the change's
-    time; the purchase and its revenue count once, the refunded amount once (on the refund)."""
+    time; the purchase and its revenue count once, the refunded amount once (on the refund).
+    A bank debit read while pending counts its purchase when it succeeds, between runs."""
     output_dir = tmp_path / "xdm"
     env = files_env(stripe, output_dir)
     suffix = ("--state-id-suffix", "change-events")
@@ -229,9 +230,18 @@ def test_a_charge_refunded_then_edited_is_three_events_with_one_purchase(
         for c in stripe.objects("charges")
         if c["status"] == "succeeded" and c["captured"] and c["currency"] == "usd"
     )
+    debit = object_factories.make_charge(random.Random(2), START + 86_400, status="pending")
+    stripe.add("charges", debit)
     installed_project.run(env, *suffix)
 
     refunded_at = int(time.time())
+    stripe.update(
+        "charges",
+        debit["id"],
+        {"status": "succeeded", "paid": True, "captured": True, "amount_captured": debit["amount"]},
+        event_type="charge.succeeded",
+        event_created=refunded_at,
+    )
     refund = object_factories.make_refund(random.Random(1), refunded_at, charge, amount=100)
     stripe.add("refunds", refund)
     stripe.add_event({"type": "refund.created", "created": refunded_at, "data": {"object": refund}})
@@ -269,6 +279,14 @@ def test_a_charge_refunded_then_edited_is_three_events_with_one_purchase(
     assert sum(order.get("priceTotal", 0) for order in totals) == charge["amount"] / 100
     assert sum(order.get("refundTotal", 0) for order in totals) == 1.0
     assert [row["commerce"]["order"]["refundTotal"] for row in refunds] == [1.0]
+
+    debits = of("charges", debit["id"])
+    assert [row["eventType"] for row in debits] == ["stripe.charge.pending", "commerce.purchases"]
+    assert [row["timestamp"] for row in debits] == [iso(debit["created"]), iso(refunded_at)]
+    assert [row.get("commerce", {}).get("purchases") for row in debits] == [None, {"value": 1}]
+    assert sum(row["commerce"]["order"].get("priceTotal", 0) for row in debits) == (
+        debit["amount"] / 100
+    )
 
 
 def iso(seconds: int) -> str:
