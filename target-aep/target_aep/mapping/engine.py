@@ -261,7 +261,8 @@ class TableMapper:
         self.is_profile = table.is_profile
         self.schema = table.schema
         self._rows = _compile(table.rows)
-        self._fact_rows = _compile(table.fact_rows)
+        # A record carrying the fact maps its rows in the same pass (one loop, not two).
+        self._rows_with_fact = _compile(table.rows + table.fact_rows)
         self._is_fact = converter_named(table.fact_state)[0] if table.fact_state else None
         self._fact_changes = frozenset(table.fact_changes)
         # A change event keeps the identities only: the person it happened to.
@@ -312,9 +313,7 @@ class TableMapper:
         only a record carrying the fact has the fact's rows. Records of record streams
         (profiles, products) are one per state."""
         xdm: dict[str, Any] = {}
-        _apply(self._rows, record, xdm, self.options, problems)
-        if fact:
-            _apply(self._fact_rows, record, xdm, self.options, problems)
+        _apply(self._rows_with_fact if fact else self._rows, record, xdm, self.options, problems)
         for put, get, rows, target in self._lists:
             items = []
             elements = get(record)
