@@ -45,13 +45,15 @@ class Changes:
     refunded_charge: str
     deleted_customer: dict
     edited_subscription: str
+    succeeded_debit: str
 
 
 @pytest.fixture(scope="module")
 def stripe() -> StripeDouble:
     """Objects created over the last 20 days, each with its creation event (inside Stripe's
     30-day event retention, so singer-io's change pass re-sends every one of them), then a
-    charge refunded, a customer deleted and a subscription edited an hour ago."""
+    charge refunded, a customer deleted, a subscription edited and a pending charge (a bank
+    debit) succeeded an hour ago."""
     now = int(time.time())
     with StripeDouble() as double:
         double.seed(COUNTS, start=now - 20 * DAY, end=now - 7200, seed=12, events=True)
@@ -75,7 +77,15 @@ def changes(stripe) -> Changes:
     stripe.update(
         "subscriptions", subscription, {"metadata": {"plan": "gold"}}, event_created=an_hour_ago
     )
-    return Changes(charge["id"], customer, subscription)
+    debit = next(c for c in stripe.objects("charges") if c["status"] == "pending")
+    stripe.update(
+        "charges",
+        debit["id"],
+        {"status": "succeeded", "paid": True, "captured": True, "amount_captured": debit["amount"]},
+        event_type="charge.succeeded",
+        event_created=an_hour_ago,
+    )
+    return Changes(charge["id"], customer, subscription, debit["id"])
 
 
 def iso_days_ago(days: int) -> str:
@@ -188,6 +198,23 @@ def test_singer_ios_changes_are_change_events_and_its_delete_keeps_the_customer(
     }.values()
     assert deleted[f"_{TENANT}"]["stripe"]["id"] == customer["id"]
     assert deleted["personalEmail"]["address"] == customer["email"].lower()
+
+
+def test_a_bank_debit_that_succeeded_later_is_one_purchase_on_both_singer_io_records(
+    singer_io_output, changes, tmp_path
+):
+    """singer-io reads the charge succeeded (stamped `updated` = `created`) and re-sends it from
+    its charge.succeeded an hour ago: both records carry the purchase, with the one `_id` of
+    the charge's purchase, so AEP keeps one purchase."""
+    run_target_aep(target_config(tmp_path), singer_io_output, tmp_path)
+    rows = [
+        row
+        for row in xdm_rows(tmp_path, "charges")
+        if row[f"_{TENANT}"]["stripe"]["id"] == changes.succeeded_debit
+    ]
+    assert [row["eventType"] for row in rows] == ["commerce.purchases", "commerce.purchases"]
+    assert {row["_id"] for row in rows} == {f"stripe:charges:{changes.succeeded_debit}"}
+    assert [row["commerce"]["purchases"] for row in rows] == [{"value": 1}, {"value": 1}]
 
 
 def test_an_unmapped_singer_io_stream_does_not_stop_the_run(
