@@ -166,6 +166,13 @@ def _is_purchase(charge: Any, _obj: Mapping, _opts: MappingOptions) -> bool | No
     return (charge.get("status") == "succeeded" and charge.get("captured", True)) or None
 
 
+def _refund_in_effect(refund: Any, _obj: Mapping, _opts: MappingOptions) -> bool | None:
+    """A refund returns money unless it failed or was canceled; `pending` counts, as Stripe
+    counts it in the charge's `amount_refunded`
+    (https://docs.stripe.com/api/refunds/object#refund_object-status)."""
+    return refund.get("status") not in ("failed", "canceled") or None
+
+
 def _charge_event_type(charge: Any, obj: Mapping, opts: MappingOptions) -> str | None:
     """A purchase is `commerce.purchases`; every other state is a Stripe event type."""
     if _is_purchase(charge, obj, opts):
@@ -240,6 +247,7 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "payment_type": (_payment_type, _STRING),
     "refund_payment_type": (_refund_payment_type, _STRING),
     "is_purchase": (_is_purchase, _BOOLEAN),
+    "refund_in_effect": (_refund_in_effect, _BOOLEAN),
     "charge_event_type": (_charge_event_type, _STRING),
     "purchase_measure": (_purchase_measure, _INTEGER),
     "captured_amount": (_captured_amount, _NUMBER),

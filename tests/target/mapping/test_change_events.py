@@ -440,3 +440,31 @@ def test_bookkeeping_fields_never_count_in_an_id_and_the_list_is_a_setting():
     own_fields = frozenset({"updated", "fetched_at"})
     own = mapper_for("customers", MappingOptions(tenant_id="acme", id_ignore_fields=own_fields))
     assert own.map(stamped)["_id"] == own.map(customer)["_id"]
+
+
+@pytest.mark.parametrize("status", ["failed", "canceled"])
+def test_a_refund_first_read_failed_or_canceled_counts_no_refunded_amount(status: str):
+    refund = tap_record("refunds", amount=400, currency="usd", status=status)
+    xdm = mapped("refunds", refund)
+    assert refunded([xdm]) == 0
+    assert all("refundAmount" not in r for r in xdm["commerce"]["order"]["refunds"])
+    assert xdm["eventType"] == f"stripe.refund.{status}"
+    # Not the refund's fact: its creation, so a fact of the same refund never shares its _id.
+    assert xdm["_id"] == f"stripe:refunds:{refund['id']}:created"
+    assert_valid("refunds", xdm)
+
+
+def test_a_pending_refund_that_succeeds_later_counts_its_amount_once():
+    refund = tap_record("refunds", amount=400, currency="usd", status="pending")
+    succeeded_at = refund["created"] + 3 * 86_400
+    first = mapped("refunds", refund)
+    succeeded = mapped(
+        "refunds", changed({**refund, "status": "succeeded"}, "refund.updated", succeeded_at)
+    )
+    assert first["_id"] == f"stripe:refunds:{refund['id']}"
+    assert first["commerce"]["order"]["refunds"][0]["refundAmount"] == 4.0
+    assert refunded([first, succeeded]) == 4.0
+    assert succeeded["eventType"] == "stripe.refund.updated"
+    assert succeeded["timestamp"] == iso(succeeded_at)
+    for xdm in (first, succeeded):
+        assert_valid("refunds", xdm)
