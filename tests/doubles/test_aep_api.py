@@ -12,19 +12,12 @@ from tests.doubles.aep_api import (
     EXAMPLE_FLOW_ID,
     EXAMPLE_SCHEMA_ID,
     AepDouble,
-    aep_double,
     example_event,
 )
 from tests.doubles.aep_contract import AepContract
 from tests.shared_paths import AEP_OPENAPI, require
 
 XED = "application/vnd.adobe.xed-full+json;version=1"
-
-
-@pytest.fixture
-def aep():
-    with aep_double() as double:
-        yield double
 
 
 def token(aep: AepDouble) -> str:

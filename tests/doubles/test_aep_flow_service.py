@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.doubles.aep_api import aep_double
 from tests.doubles.aep_flow_service import DATA_LAKE_SPEC, HTTP_API_SPEC, XDM_FLOW_SPEC
 from tests.doubles.platform_client import REGISTRY, XED_FULL_V1, Platform, tenant_field_group
-from tests.shared_paths import XDM_DIR, require
 
 FLOWS = "/data/foundation/flowservice"
 EE = "https://ns.adobe.com/xdm/context/experienceevent"
 
 
 @pytest.fixture
-def aep():
-    require(XDM_DIR)
-    with aep_double() as double:
-        yield double
+def aep(aep_xdm):
+    return aep_xdm
 
 
 @pytest.fixture

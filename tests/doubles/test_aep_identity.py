@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.doubles.aep_api import aep_double
 from tests.doubles.platform_client import Platform
 from tests.shared_paths import AEP_OPENAPI, require
 
@@ -15,12 +14,6 @@ STRIPE = {
     "idType": "Cross_device",
     "description": "Stripe customer ids (cus_...)",
 }
-
-
-@pytest.fixture
-def aep():
-    with aep_double() as double:
-        yield double
 
 
 @pytest.fixture

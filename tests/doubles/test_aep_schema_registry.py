@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.doubles.aep_api import aep_double
 from tests.doubles.platform_client import (
     REGISTRY,
     XED_FULL_V1,
@@ -14,7 +13,6 @@ from tests.doubles.platform_client import (
     encoded,
     tenant_field_group,
 )
-from tests.shared_paths import XDM_DIR, require
 
 EE = "https://ns.adobe.com/xdm/context/experienceevent"
 PROFILE = "https://ns.adobe.com/xdm/context/profile"
@@ -22,10 +20,8 @@ COMMERCE = "https://ns.adobe.com/xdm/context/experienceevent-commerce"
 
 
 @pytest.fixture
-def aep():
-    require(XDM_DIR)
-    with aep_double() as double:
-        yield double
+def aep(aep_xdm):
+    return aep_xdm
 
 
 @pytest.fixture

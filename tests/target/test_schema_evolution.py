@@ -13,8 +13,6 @@ import logging
 
 import pytest
 
-from tests.doubles.aep_api import aep_double
-from tests.shared_paths import XDM_DIR, require
 from tests.target.examples import example
 from tests.target.provision.test_provision import provision, tap_schema
 from tests.target.singer_run import run_in_process
@@ -26,10 +24,8 @@ NEW_FIELD = {
 
 
 @pytest.fixture
-def aep():
-    require(XDM_DIR)
-    with aep_double() as double:
-        yield double
+def aep(aep_xdm):
+    return aep_xdm
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from target_aep.adobe.backoff import Backoff
 from target_aep.adobe.ims import ImsTokenProvider
 from target_aep.errors import DeliveryError
 
-from tests.doubles.aep_api import aep_double
-
 NO_WAIT = Backoff(max_retries=3, base_seconds=0, max_seconds=0, sleep=lambda _: None)
 
 
@@ -21,12 +19,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def aep():
-    with aep_double() as double:
-        yield double
 
 
 def provider(aep, *, secret=None, clock=None) -> ImsTokenProvider:

@@ -11,15 +11,7 @@ from target_aep.adobe.platform import PlatformClient
 from target_aep.errors import DeliveryError, SettingError
 from target_aep.settings import TargetSettings
 
-from tests.doubles.aep_api import aep_double
-
 STATS = "/data/foundation/schemaregistry/stats"
-
-
-@pytest.fixture
-def aep():
-    with aep_double() as double:
-        yield double
 
 
 def client(aep, **overrides) -> PlatformClient:

@@ -8,13 +8,7 @@ from target_aep.adobe.schema_registry import SchemaRegistry
 from target_aep.errors import DeliveryError
 from target_aep.settings import TargetSettings
 
-from tests.doubles.aep_api import EXAMPLE_SCHEMA, EXAMPLE_SCHEMA_ID, aep_double
-
-
-@pytest.fixture
-def aep():
-    with aep_double() as double:
-        yield double
+from tests.doubles.aep_api import EXAMPLE_SCHEMA, EXAMPLE_SCHEMA_ID
 
 
 def registry_of(aep) -> SchemaRegistry:

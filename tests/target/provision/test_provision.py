@@ -14,8 +14,6 @@ from importlib import resources
 import pytest
 from target_aep.provision.cli import main
 
-from tests.doubles.aep_api import aep_double
-from tests.shared_paths import XDM_DIR, require
 from tests.target.examples import STREAMS, example
 from tests.target.singer_run import record_messages, run_in_process
 
@@ -38,10 +36,8 @@ def catalog(schemas: dict[str, dict] | None = None) -> dict:
 
 
 @pytest.fixture
-def aep():
-    require(XDM_DIR)
-    with aep_double() as double:
-        yield double
+def aep(aep_xdm):
+    return aep_xdm
 
 
 def provision(aep, tmp_path, *extra: str, config_overrides=None, schemas=None):
