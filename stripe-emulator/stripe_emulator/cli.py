@@ -1,7 +1,8 @@
 """The `stripe-emulator` command: serve seeded sample data until interrupted.
 
 Prints the URL it serves on as the first line of stdout (so `--port 0` can be used by scripts),
-then a one-line summary on stderr; SIGINT or SIGTERM stop it cleanly (exit code 0).
+then a one-line summary on stderr; SIGINT or SIGTERM stop it cleanly (exit code 0), after a
+line on stderr counting the 429s it answered when a rate limit was set.
 """
 
 from __future__ import annotations
@@ -67,7 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument(
-        "--rate-limit", type=float, default=None, help="requests per second (429 beyond)"
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="requests per second per account over all endpoints (429 beyond)",
+    )
+    parser.add_argument(
+        "--endpoint-rate-limit",
+        type=float,
+        default=None,
+        help="requests per second per account to each endpoint (429 beyond; Stripe: 25)",
     )
     parser.add_argument("--api-version", default=DEFAULT_API_VERSION)
     parser.add_argument(
@@ -87,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         api_key=args.api_key,
         latency=args.latency,
         rate_limit_per_second=args.rate_limit,
+        endpoint_rate_limit_per_second=args.endpoint_rate_limit,
         api_version=args.api_version,
         port=args.port,
     )
@@ -106,4 +117,6 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         stopped.wait()
+    if args.rate_limit is not None or args.endpoint_rate_limit is not None:
+        print(f"stripe-emulator answered {emulator.rate_limited} 429s", file=sys.stderr, flush=True)
     return 0

@@ -10,8 +10,8 @@ answer, restricted keys (https://docs.stripe.com/keys#limit-access), `Stripe-Acc
 separation (https://docs.stripe.com/connect/authentication) and 30-day event retention
 (https://docs.stripe.com/api/events/list). Objects are stored in the newest version's shape;
 versions.py renders the documented older shapes for requests pinned to an older
-`Stripe-Version`. Switches add latency to every answer or a per-account rate limit
-(https://docs.stripe.com/rate-limits).
+`Stripe-Version`. Switches add latency to every answer, or per-account rate limits: a global
+one and one per endpoint (https://docs.stripe.com/rate-limits); both are off unless set.
 
 The data side (add, seed, update, delete, add_event, objects, events, now) is the store's; this
 module adds the server, the switches, authentication, routing and the answers. A subclass sees
@@ -58,7 +58,7 @@ from stripe_emulator.query import (
     page_limit,
     parse_query,
 )
-from stripe_emulator.rate_limit import TokenBucket
+from stripe_emulator.rate_limit import AccountLimits
 from stripe_emulator.resources import OBJECT_OF, PERMISSION_OF, object_name
 from stripe_emulator.store import (
     AccountData,
@@ -88,6 +88,7 @@ class StripeEmulator(StripeStore):
         api_key: str = "sk_test_double",
         latency: float = 0.0,
         rate_limit_per_second: float | None = None,
+        endpoint_rate_limit_per_second: float | None = None,
         api_version: str = DEFAULT_API_VERSION,
         port: int = 0,
         account_id: str = PLATFORM_ACCOUNT,
@@ -97,9 +98,7 @@ class StripeEmulator(StripeStore):
         self.url = ""
         self._port = port
         self._keys: dict[str, frozenset[str] | None] = {api_key: None}
-        self._rate: float | None = None
-        self._buckets: dict[str | None, TokenBucket] = {}
-        self.rate_limit_per_second = rate_limit_per_second
+        self._limits = AccountLimits(rate_limit_per_second, endpoint_rate_limit_per_second)
         self._server: StripeServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -139,13 +138,29 @@ class StripeEmulator(StripeStore):
 
     @property
     def rate_limit_per_second(self) -> float | None:
-        return self._rate
+        """Requests per second per account over all endpoints (Stripe: 100 live, 25 test)."""
+        return self._limits.global_rate
 
     @rate_limit_per_second.setter
     def rate_limit_per_second(self, value: float | None) -> None:
         with self._lock:
-            self._rate = value
-            self._buckets = {}
+            self._limits = AccountLimits(value, self._limits.endpoint_rate)
+
+    @property
+    def endpoint_rate_limit_per_second(self) -> float | None:
+        """Requests per second per account to one endpoint (Stripe's default: 25)."""
+        return self._limits.endpoint_rate
+
+    @endpoint_rate_limit_per_second.setter
+    def endpoint_rate_limit_per_second(self, value: float | None) -> None:
+        with self._lock:
+            self._limits = AccountLimits(self._limits.global_rate, value)
+
+    @property
+    def rate_limited(self) -> int:
+        """429s answered since the limits were last set."""
+        with self._lock:
+            return self._limits.refused
 
     def add_key(self, key: str, *, allowed: set[str] | None = None) -> None:
         """Accept another key; with `allowed` (list names, e.g. {"charges"}) it is restricted."""
@@ -207,12 +222,9 @@ class StripeEmulator(StripeStore):
         with self._lock:
             if account is not None and account != self.account_id and account not in self._accounts:
                 raise no_account_access(key, account)
-            if self._rate is not None:
-                bucket = self._buckets.get(account)
-                if bucket is None:
-                    bucket = self._buckets[account] = TokenBucket(self._rate)
-                if not bucket.take():
-                    raise rate_limited("global-rate")
+            refused_by = self._limits.admit(account, _endpoint(path))
+            if refused_by is not None:
+                raise rate_limited(refused_by)
         account_id = _account_route(path, account or self.account_id)
         if account_id is not None:
             return self._account(key, account_id)
@@ -413,6 +425,17 @@ def _account_route(path: str, own_account: str) -> str | None:
     if len(parts) == 3 and parts[:2] == ["v1", "accounts"] and parts[2]:
         return parts[2]
     return None
+
+
+def _endpoint(path: str) -> str:
+    """The named operation a request counts against for the per-endpoint limit: its list,
+    or retrieving one of its objects (`GET /v1/charges` and `GET /v1/charges/:id` differ)."""
+    parts = path.strip("/").split("/")
+    if len(parts) >= 3 and parts[:3] == ["v1", "balance", "history"]:
+        parts = ["v1", "balance_transactions", *parts[3:]]
+    if len(parts) == 3:
+        parts[2] = ":id"
+    return "GET /" + "/".join(parts)
 
 
 def _route(path: str) -> tuple[str, str | None]:

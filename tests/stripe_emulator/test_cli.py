@@ -57,3 +57,27 @@ def test_bad_seed_counts_stop_with_a_message_naming_the_resources(counts):
     assert result.stdout == ""
     assert f"bad seed count {counts!r}" in result.stderr
     assert "'balance_transactions', 'charges', 'customers'" in result.stderr
+
+
+def test_command_line_enforces_limits_and_counts_its_429s_at_exit(tmp_path):
+    process = subprocess.Popen(
+        [*COMMANDS["python -m"], "--port", "0", "--endpoint-rate-limit", "2", "--rate-limit", "50"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        statuses = [
+            requests.get(
+                url + "/v1/charges", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+            ).status_code
+            for _ in range(6)
+        ]
+        assert 429 in statuses
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert f"answered {statuses.count(429)} 429s" in err
