@@ -27,14 +27,29 @@ Scenarios: zero latency (goal >= 10,000 records/s end to end on this 2-core mach
 120 ms latency with a 25 requests/s limit at the emulator (a Stripe test-mode account from far
 away; its ceiling is 25 pages x 100 records = 2,500 records/s).
 
+Live limits (`--live-limits`): a whole-account backfill at Stripe's live ceilings. Six streams
+(40,000 charges and 10,000 of each other resource, times `--scale`), 120 ms latency, and the
+emulator enforcing Stripe's live limits: 100 requests/s per account and 25/s per endpoint
+(https://docs.stripe.com/rate-limits). The tap is set to the same limits. Prints records/s, the
+ideal time (the larger of all pages / 100 and the largest stream's pages / 25, pages of 100
+objects), the ratio ideal / actual, the 429s the emulator answered and CPU µs per record per
+process. With `--kill`, the same backfill is run with `meltano run` (state kept by Meltano),
+killed with SIGKILL (the whole process group) at three random moments and resumed each time,
+then run to its end: it prints the share of objects written more than once (records in the
+output's files over objects, minus one).
+
 Run: uv run python benchmarks/pipeline_benchmark.py [--quick]
+     uv run python benchmarks/pipeline_benchmark.py --live-limits [--scale 0.25] [--kill]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,15 +72,48 @@ def counts(scale: int) -> str:
     return ",".join(f"{name}={share * scale}" for name, share in mix.items())
 
 
-def start_emulator(seed_counts: str, latency: float, rate: float | None) -> tuple:
+LIVE_GLOBAL, LIVE_ENDPOINT, LIVE_LATENCY = 100.0, 25.0, 0.12
+
+
+def live_counts(scale: float) -> dict[str, int]:
+    """The live-limits mix: 40,000 charges, 10,000 of each other resource (times `scale`)."""
+    mix = {"charges": 40_000, "balance_transactions": 10_000, "customers": 10_000,
+           "subscriptions": 10_000, "refunds": 10_000, "prices": 10_000}  # fmt: skip
+    return {name: max(1, round(n * scale)) for name, n in mix.items()}
+
+
+def ideal_seconds(per_stream: dict[str, int]) -> float:
+    """The fastest a reader within the limits can be: all pages at the global limit, or the
+    largest stream's pages at the endpoint limit, whichever takes longer."""
+    pages = {name: math.ceil(n / 100) for name, n in per_stream.items()}
+    return max(sum(pages.values()) / LIVE_GLOBAL, max(pages.values()) / LIVE_ENDPOINT)
+
+
+def start_emulator(
+    seed_counts: str, latency: float, rate: float | None, endpoint_rate: float | None = None
+) -> tuple:
     args = [sys.executable, "-m", "stripe_emulator", "--port", "0",
             "--seed-counts", seed_counts, "--start", "2024-01-01", "--end", "2026-01-01",
             "--latency", str(latency)]  # fmt: skip
     if rate:
         args += ["--rate-limit", str(rate)]
-    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    if endpoint_rate:
+        args += ["--endpoint-rate-limit", str(endpoint_rate)]
+    proc = subprocess.Popen(
+        args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     url = proc.stdout.readline().strip()
     return proc, url
+
+
+def stop_emulator(proc: subprocess.Popen) -> int:
+    """Stop the emulator; the 429s it answered (its last line on stderr)."""
+    proc.terminate()
+    _, err = proc.communicate()
+    for line in reversed(err.splitlines()):
+        if line.startswith("stripe-emulator answered "):
+            return int(line.split()[2])
+    return 0
 
 
 def children(pid: int) -> list[int]:
@@ -129,13 +177,16 @@ def sample(root: int, peaks: dict[str, int], cpu: dict[int, tuple[str, float]],
         time.sleep(0.05)
 
 
-def set_tap_rate(project: MeltanoProject, rate: float) -> None:
-    """The tap's own limit in the copy's `local` environment (matching the account's)."""
+def set_tap_rate(project: MeltanoProject, rate: float, endpoint_rate: float | None = None) -> None:
+    """The tap's own limits in the copy's `local` environment (matching the account's)."""
     path = project.root / "meltano.yml"
     document = yaml.safe_load(path.read_text())
     (local,) = [e for e in document["environments"] if e["name"] == "local"]
     (tap,) = local["config"]["plugins"]["extractors"]
     tap["config"]["max_requests_per_second"] = rate
+    known = {s["name"] for s in document["plugins"]["extractors"][0].get("settings", [])}
+    if endpoint_rate is not None and "max_requests_per_second_per_endpoint" in known:
+        tap["config"]["max_requests_per_second_per_endpoint"] = endpoint_rate
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
@@ -197,8 +248,7 @@ def run(
             span = (summary.get("timing") or {}).get("seconds")
     finally:
         emulator_cpu = cpu_seconds(emulator.pid) - seeded_cpu  # not in a real pipeline, same cores
-        emulator.terminate()
-        emulator.wait()
+        stop_emulator(emulator)
     if not report:
         return
     memory = ", ".join(f"{n} {kib / 1024:.0f} MiB" for n, kib in sorted(peaks.items())
@@ -222,9 +272,128 @@ def run(
     print(f"{'':<28} peak RSS: {memory}")
 
 
+def written_records(out: Path) -> int:
+    """Records in the files destination's finished files (temporary files are not written)."""
+    total = 0
+    for path in out.glob("*/*.jsonl"):
+        if not path.name.startswith(".tmp-"):
+            with path.open("rb") as lines:
+                total += sum(1 for _ in lines)
+    return total
+
+
+def pipeline(project: MeltanoProject, env: dict[str, str], *options: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(project.meltano), "run", *options, "tap-stripe-xdm", "target-aep"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: a kill takes the tap and target too
+    )
+
+
+def live_limits(project: MeltanoProject, scale: float, env_extra: dict[str, str]) -> None:
+    """The live-limits scenario once, end to end; its numbers printed."""
+    per_stream = live_counts(scale)
+    objects = sum(per_stream.values())
+    ideal = ideal_seconds(per_stream)
+    set_tap_rate(project, LIVE_GLOBAL, LIVE_ENDPOINT)
+    seed = ",".join(f"{n}={c}" for n, c in per_stream.items())
+    emulator, url = start_emulator(seed, LIVE_LATENCY, LIVE_GLOBAL, LIVE_ENDPOINT)
+    seeded_cpu = cpu_seconds(emulator.pid)
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            env = project.env({"TAP_STRIPE_XDM_API_URL": url,
+                               "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
+                               "TARGET_AEP_OUTPUT_DIR": out, **env_extra})  # fmt: skip
+            peaks: dict[str, int] = {}
+            cpu: dict[int, tuple[str, float]] = {}
+            done = threading.Event()
+            started = time.perf_counter()
+            proc = pipeline(project, env, "--full-refresh", "--state-id-suffix", "live")
+            sampler = threading.Thread(target=sample, args=(proc.pid, peaks, cpu, done))
+            sampler.start()
+            _, err = proc.communicate()
+            elapsed = time.perf_counter() - started
+            done.set()
+            sampler.join()
+            if proc.returncode != 0:
+                print(err[-3000:])
+                raise SystemExit(f"live limits: meltano run failed ({proc.returncode})")
+            records = written_records(Path(out))
+    finally:
+        emulator_cpu = cpu_seconds(emulator.pid) - seeded_cpu
+        refused = stop_emulator(emulator)
+    print(f"live limits (x{scale}): {objects:,} objects "
+          f"({', '.join(f'{n} {c:,}' for n, c in per_stream.items())}), "
+          f"{LIVE_LATENCY * 1000:.0f} ms latency, {LIVE_GLOBAL:.0f} req/s global, "
+          f"{LIVE_ENDPOINT:.0f}/s per endpoint")  # fmt: skip
+    print(f"{'':<4}{records:,} records in {elapsed:.1f} s = {records / elapsed:,.0f} rec/s; "
+          f"ideal {ideal:.1f} s: ratio {ideal / elapsed:.2f}; 429s received {refused}")  # fmt: skip
+    per_name: dict[str, float] = {}
+    for process, used in cpu.values():
+        per_name[process] = per_name.get(process, 0.0) + used
+    usage = ", ".join(f"{n} {per_name[n] / max(records, 1) * 1e6:.0f} µs/rec"
+                      for n in ("meltano", "tap-stripe-xdm", "target-aep")
+                      if n in per_name)  # fmt: skip
+    print(f"{'':<4}CPU: {usage}; Stripe emulator serving {emulator_cpu:.1f} s")
+
+
+def live_limits_kills(
+    project: MeltanoProject, scale: float, env_extra: dict[str, str], seed: int
+) -> None:
+    """Kill the backfill three times at random moments, resume each time, finish; print the
+    share of objects written more than once."""
+    per_stream = live_counts(scale)
+    objects = sum(per_stream.values())
+    set_tap_rate(project, LIVE_GLOBAL, LIVE_ENDPOINT)
+    emulator, url = start_emulator(",".join(f"{n}={c}" for n, c in per_stream.items()),
+                                   LIVE_LATENCY, LIVE_GLOBAL, LIVE_ENDPOINT)  # fmt: skip
+    rng = random.Random(seed)
+    suffix = f"kill{seed}-{time.time_ns()}"
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            env = project.env({"TAP_STRIPE_XDM_API_URL": url,
+                               "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
+                               "TARGET_AEP_OUTPUT_DIR": out, **env_extra})  # fmt: skip
+            # the first run ends at about start-up + the ideal time; kill within it
+            span = 6.0 + ideal_seconds(per_stream)
+            kills = []
+            for _ in range(3):
+                at = rng.uniform(4.0, span)
+                proc = pipeline(project, env, "--state-id-suffix", suffix)
+                try:
+                    proc.wait(timeout=at)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                kills.append(f"{at:.1f} s -> {written_records(Path(out)):,} written")
+            proc = pipeline(project, env, "--state-id-suffix", suffix)
+            _, err = proc.communicate()
+            if proc.returncode != 0:
+                print(err[-3000:])
+                raise SystemExit(f"live limits --kill: the last run failed ({proc.returncode})")
+            records = written_records(Path(out))
+    finally:
+        refused = stop_emulator(emulator)
+    print(f"live limits (x{scale}) with kill -9 at random moments: {'; '.join(kills)}")
+    print(f"{'':<4}{records:,} records written for {objects:,} objects: re-sent share "
+          f"{records / objects - 1:.1%}; 429s received {refused}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data sets")
+    parser.add_argument("--live-limits", action="store_true",
+                        help="only the live-limits scenario (see above)")  # fmt: skip
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="live limits: multiply the object counts (e.g. 0.25)")  # fmt: skip
+    parser.add_argument("--kill", action="store_true",
+                        help="live limits: kill -9 three times, resume, print the re-sent "
+                             "share")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=1, help="--kill: seed of the kill moments")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="keep the inherited PYTHONDONTWRITEBYTECODE, no warm-up")  # fmt: skip
     args = parser.parse_args()
@@ -242,6 +411,12 @@ def main() -> None:
         project.install()
         if env:
             run(project, "warm-up", 10, 0.0, None, env, report=False)
+        if args.live_limits:
+            if args.kill:
+                live_limits_kills(project, args.scale, env, args.seed)
+            else:
+                live_limits(project, args.scale, env)
+            return
         run(project, "zero latency", scale, 0.0, None, env)
         run(project, "zero latency, 2x the data", scale * 2, 0.0, None, env)
         run(project, "120 ms latency, 25 req/s", scale // 2, 0.12, 25, env)
