@@ -275,7 +275,7 @@ def run(
 def written_records(out: Path) -> int:
     """Records in the files destination's finished files (temporary files are not written)."""
     total = 0
-    for path in out.glob("*/*.jsonl"):
+    for path in out.glob("*/part-*.json"):  # the files destination's layout (files.py)
         if not path.name.startswith(".tmp-"):
             with path.open("rb") as lines:
                 total += sum(1 for _ in lines)
@@ -363,14 +363,15 @@ def live_limits_kills(
             kills = []
             for _ in range(3):
                 at = rng.uniform(4.0, span)
-                proc = pipeline(project, env, "--state-id-suffix", suffix)
+                # --force: the killed run's job is still marked running in Meltano's database
+                proc = pipeline(project, env, "--force", "--state-id-suffix", suffix)
                 try:
                     proc.wait(timeout=at)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
                 kills.append(f"{at:.1f} s -> {written_records(Path(out)):,} written")
-            proc = pipeline(project, env, "--state-id-suffix", suffix)
+            proc = pipeline(project, env, "--force", "--state-id-suffix", suffix)
             _, err = proc.communicate()
             if proc.returncode != 0:
                 print(err[-3000:])

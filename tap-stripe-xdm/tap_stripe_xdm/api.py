@@ -1,5 +1,6 @@
 """HTTP access to Stripe (list pages, and single objects by id): headers, the shared rate
-limit, retries, errors.
+limit (each request counted against its endpoint: the list path, or `<list path>/:id` for
+retrieving one object), retries, errors.
 
 One thread-safe urllib3 connection pool (keep-alive) for all worker threads, behind the
 shared `RateLimiter`. urllib3 is the transport requests itself uses; called directly it reads
@@ -81,12 +82,15 @@ class _TransientError(Exception):
         retry_after: float | None = None,
         *,
         rate_limited: bool = False,
+        limited_by: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.request_id = request_id
         self.retry_after = retry_after
         self.rate_limited = rate_limited
+        self.limited_by = limited_by
+        """Stripe-Rate-Limited-Reason of a 429: which of Stripe's limiters refused."""
 
 
 @dataclass
@@ -149,7 +153,7 @@ class StripeAPI:
         account: str | None = None,
     ) -> ListPage:
         """GET one page of `path` (e.g. /v1/charges), retrying transient failures."""
-        body = self._get(path, params, account, _LIST_DECODER)
+        body = self._get(path, path, params, account, _LIST_DECODER)
         return ListPage(body.data, body.has_more)
 
     def retrieve(self, path: str, *, account: str | None = None) -> dict[str, Any]:
@@ -157,10 +161,11 @@ class StripeAPI:
 
         A missing object raises StripeRequestError with status 404.
         """
-        return self._get(path, {}, account, _OBJECT_DECODER)
+        return self._get(path.rsplit("/", 1)[0] + "/:id", path, {}, account, _OBJECT_DECODER)
 
     def _get(
         self,
+        endpoint: str,
         path: str,
         params: Params,
         account: str | None,
@@ -183,10 +188,10 @@ class StripeAPI:
                     attempts - 1,
                     wait,
                 )
-                if last.rate_limited:
-                    self._limiter.hold(wait)  # the whole run slows down, not this thread only
+                if last.rate_limited:  # the run slows down, not this thread only
+                    self._limiter.throttled(endpoint, last.limited_by)
                 self._sleep(wait)
-            self._limiter.acquire()
+            self._limiter.acquire(endpoint)
             self._count(retry=last is not None, rate_limited=bool(last and last.rate_limited))
             try:
                 return self._attempt(url, path, params, headers, account, decoder)
@@ -231,7 +236,11 @@ class StripeAPI:
         if self._policy.should_retry_status(status, should_retry):
             reason = f"HTTP {status}" + (f": {detail.message}" if detail.message else "")
             raise _TransientError(
-                redact(reason), request_id, _retry_after(response), rate_limited=status == 429
+                redact(reason),
+                request_id,
+                _retry_after(response),
+                rate_limited=status == 429,
+                limited_by=response.headers.get("Stripe-Rate-Limited-Reason"),
             )
         raise StripeRequestError(
             describe_failure(

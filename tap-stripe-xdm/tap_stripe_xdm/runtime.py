@@ -27,7 +27,10 @@ class TapRuntime:
     def start(cls, settings: TapSettings, logger: logging.Logger) -> TapRuntime:
         """Start the run: log the effective settings (never the key) and fix its end."""
         logger.info("settings: %s", settings.describe())
-        limiter = RateLimiter(settings.max_requests_per_second)
+        limiter = RateLimiter(
+            settings.max_requests_per_second,
+            per_endpoint=settings.max_requests_per_second_per_endpoint,
+        )
         policy = RetryPolicy(
             max_retries=settings.max_retries,
             base_seconds=settings.backoff_base_seconds,

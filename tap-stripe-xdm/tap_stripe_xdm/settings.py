@@ -330,6 +330,13 @@ class TapSettings:
         # https://docs.stripe.com/rate-limits: the test-mode limit, safe in either mode.
         default=25.0,
     )
+    max_requests_per_second_per_endpoint: float = _setting(
+        _Number(),
+        "Limit of the run's requests to one endpoint (e.g. listing charges), within "
+        "max_requests_per_second. Stripe allows 25/s per endpoint by default.",
+        # https://docs.stripe.com/rate-limits: "individual endpoint" default 25 requests/s.
+        default=25.0,
+    )
     request_timeout: float = _setting(
         _Number(), "Seconds to wait for one HTTP response before retrying.", default=80.0
     )

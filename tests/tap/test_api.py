@@ -168,15 +168,20 @@ def test_unknown_cursor_is_reported_as_a_missing_cursor(double: StripeDouble) ->
 
 class RecordingLimiter(RateLimiter):
     def __init__(self) -> None:
-        super().__init__(1000)
-        self.holds: list[float] = []
+        super().__init__(1000, per_endpoint=500)
+        self.acquired: list[str] = []
+        self.throttles: list[tuple[str, str | None]] = []
 
-    def hold(self, seconds: float) -> None:
-        self.holds.append(seconds)
-        super().hold(seconds)
+    def acquire(self, endpoint: str = "") -> float:
+        self.acquired.append(endpoint)
+        return super().acquire(endpoint)
+
+    def throttled(self, endpoint: str = "", reason: str | None = None) -> None:
+        self.throttles.append((endpoint, reason))
+        super().throttled(endpoint, reason)
 
 
-def test_429_holds_the_shared_limiter_and_is_counted(double: StripeDouble) -> None:
+def test_429_slows_the_lane_stripe_names_and_is_counted(double: StripeDouble) -> None:
     settings = TapSettings.from_config(base_config(double.url), user_agent="ua")
     limiter = RecordingLimiter()
     api = StripeAPI(
@@ -188,9 +193,27 @@ def test_429_holds_the_shared_limiter_and_is_counted(double: StripeDouble) -> No
     double.inject("/v1/charges", status=429)
     double.inject("/v1/charges", status=503)
     api.list_page("/v1/charges", PARAMS)
-    assert len(limiter.holds) == 1, "only the 429 slows everyone down, not the 503"
+    # the double's 429 says endpoint-rate; only the 429 slows the run down, not the 503
+    assert limiter.throttles == [("/v1/charges", "endpoint-rate")]
+    assert limiter.rate("/v1/charges") == pytest.approx(250, rel=0.05)
+    assert limiter.rate() == 1000
     counts = api.counts()
     assert (counts.requests, counts.retries, counts.rate_limited) == (3, 2, 1)
+
+
+def test_requests_count_against_their_endpoint(double: StripeDouble) -> None:
+    settings = TapSettings.from_config(base_config(double.url), user_agent="ua")
+    limiter = RecordingLimiter()
+    api = StripeAPI(
+        settings,
+        limiter=limiter,
+        retry_policy=RetryPolicy(max_retries=0, base_seconds=0.01, max_seconds=0.02),
+        logger=logging.getLogger("test"),
+    )
+    api.list_page("/v1/charges", PARAMS)
+    with pytest.raises(StripeRequestError):
+        api.retrieve("/v1/charges/ch_missing")
+    assert limiter.acquired == ["/v1/charges", "/v1/charges/:id"]
 
 
 def test_unconnected_account_403_names_the_account_not_a_permission(double: StripeDouble) -> None:

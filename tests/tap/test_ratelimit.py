@@ -6,7 +6,7 @@ import itertools
 import threading
 
 import pytest
-from tap_stripe_xdm.ratelimit import RateLimiter
+from tap_stripe_xdm.ratelimit import CUT_COOLDOWN_SECONDS, RateLimiter
 
 
 class FakeClock:
@@ -70,10 +70,104 @@ def test_threads_together_get_evenly_spaced_slots() -> None:
     assert sorted(slots) == pytest.approx([n / 100 for n in range(60)])
 
 
-def test_hold_makes_every_caller_wait() -> None:
+def run_requests(
+    limiter: RateLimiter, clock: FakeClock, plan: dict[str, int]
+) -> dict[str, list[float]]:
+    """Callers of each endpoint in `plan` (name: requests) take turns, oldest waiter first, as
+    threads blocked in acquire would; the moment each request is let through, per endpoint."""
+    left = dict(plan)
+    moments: dict[str, list[float]] = {name: [] for name in plan}
+    while any(left.values()):
+        for name in [n for n, count in left.items() if count]:
+            limiter.acquire(name)
+            moments[name].append(clock.now)
+            left[name] -= 1
+    return moments
+
+
+def most_in_one_second(stamps: list[float]) -> int:
+    stamps = sorted(stamps)
+    return max(
+        (sum(1 for s in stamps[i:] if s < start + 1.0 - 1e-9) for i, start in enumerate(stamps)),
+        default=0,
+    )
+
+
+def test_no_endpoint_exceeds_its_limit_and_the_total_stays_under_the_global_one() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
-    limiter.acquire()
-    limiter.hold(2.0)
-    assert limiter.acquire() == pytest.approx(2.0)
-    assert limiter.acquire() == pytest.approx(0.01)
+    limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    moments = run_requests(limiter, clock, {f"/v1/{n}": 200 for n in "abcdef"})
+    for stamps in moments.values():
+        assert most_in_one_second(stamps) <= 25
+    every = [s for stamps in moments.values() for s in stamps]
+    assert most_in_one_second(every) <= 100
+    # six endpoints at 25/s would make 150/s: the global limit binds, and is used in full
+    assert max(every) - min(every) == pytest.approx(1199 / 100, abs=0.05)
+
+
+def test_one_endpoint_alone_runs_at_its_own_limit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    stamps = run_requests(limiter, clock, {"/v1/charges": 51})["/v1/charges"]
+    assert stamps[-1] - stamps[0] == pytest.approx(2.0)  # 50 intervals of 40 ms
+
+
+def test_an_endpoint_at_its_limit_leaves_the_global_capacity_to_the_others() -> None:
+    """A caller waiting for its busy endpoint reserves no global moment before its own, so
+    the other endpoints are not held back, and a finished stream's share goes to the rest."""
+    clock = FakeClock()
+    limiter = RateLimiter(50, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    moments = run_requests(
+        limiter, clock, {"/v1/charges": 150, "/v1/prices": 50, "/v1/refunds": 50}
+    )
+    # while three endpoints read they share 50/s; once prices and refunds are done (about
+    # 3 s in), charges alone gets its full 25/s
+    charges = moments["/v1/charges"]
+    finished = max(moments["/v1/prices"] + moments["/v1/refunds"])
+    late = [s for s in charges if s > finished + 0.5]
+    assert len(late) > 10
+    assert (late[-1] - late[0]) / (len(late) - 1) == pytest.approx(0.04, abs=0.002)
+    early = [s for s in charges if s < finished - 0.5]
+    assert (early[-1] - early[0]) / (len(early) - 1) == pytest.approx(3 / 50, abs=0.005)
+
+
+def test_a_429_halves_the_lane_it_names_then_it_grows_back() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    limiter.acquire("/v1/charges")
+    limiter.throttled("/v1/charges", "endpoint-rate")
+    assert limiter.rate("/v1/charges") == pytest.approx(12.5)
+    assert limiter.rate() == 100, "an endpoint's 429 leaves the global lane alone"
+    limiter.throttled("/v1/charges", "endpoint-rate")  # in flight at the cut: no second cut
+    assert limiter.rate("/v1/charges") == pytest.approx(12.5)
+    clock.now += 1.0
+    assert limiter.rate("/v1/charges") == pytest.approx(15.0)  # + a tenth of 25 per second
+    limiter.throttled("/v1/charges", "endpoint-rate")
+    assert limiter.rate("/v1/charges") == pytest.approx(7.5)
+    clock.now += 100
+    assert limiter.rate("/v1/charges") == 25, "back to the configured rate, never above"
+    limiter.throttled("/v1/charges", "global-rate")
+    assert (limiter.rate(), limiter.rate("/v1/charges")) == (50, 25)
+    clock.now += 100
+    limiter.throttled("/v1/charges", None)  # no reason given: both lanes
+    assert (limiter.rate(), limiter.rate("/v1/charges")) == (50, 12.5)
+
+
+def test_requests_after_a_429_are_spaced_at_the_cut_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, per_endpoint=20, clock=clock, sleep=clock.sleep)
+    limiter.acquire("/v1/charges")
+    limiter.throttled("/v1/charges", "endpoint-rate")
+    before = clock.now
+    limiter.acquire("/v1/charges")
+    assert clock.now - before == pytest.approx(0.1)  # 10/s
+
+
+def test_repeated_429s_never_stop_the_run() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    for _ in range(50):
+        limiter.throttled("", None)
+        clock.now += CUT_COOLDOWN_SECONDS
+    # halved each second, 10/s grown back each second: it settles at 20/s, above the floor
+    assert limiter.rate() == pytest.approx(20)
