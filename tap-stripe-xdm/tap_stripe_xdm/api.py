@@ -127,7 +127,8 @@ class StripeAPI:
         }
         self._pool = urllib3.PoolManager(
             ca_certs=_ca_bundle(),
-            maxsize=settings.max_concurrency + 2,  # one kept-alive connection per worker
+            # one kept-alive connection per worker of every partition read at the same time
+            maxsize=settings.max_concurrency * settings.max_concurrent_partitions + 2,
             retries=False,  # retries are ours (retry.py), with Stripe's rules
             timeout=urllib3.Timeout(total=settings.request_timeout),
         )

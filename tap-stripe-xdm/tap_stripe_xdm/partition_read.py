@@ -84,6 +84,11 @@ class PartitionRead:
         self._endpoints = ResourceEndpoints(run.api, resource, account)
         self._label = resource.name + (f" of {account}" if account else "")
 
+    @property
+    def state(self) -> dict[str, Any]:
+        """The partition's state as this read moved it (it owns the dict it was given)."""
+        return self._state
+
     def read(self) -> Generator[Page | Checkpoint, None, None]:
         """Pages of records (each object plus `account_id`) and checkpoints, in order."""
         plan = self._plan()
@@ -97,7 +102,7 @@ class PartitionRead:
         plan = plan_read(
             self._state,
             start_date=settings.start_date,
-            now=int(time.time()),  # streams run one after another: the horizon is now
+            now=int(time.time()),  # a partition may start late in a long run: now, not its start
             events_end=self._run.events_end,
             capture_changes=settings.capture_changes,
             has_events=bool(self._resource.event_types),

@@ -355,6 +355,12 @@ class TapSettings:
     max_concurrency: int = _setting(
         _Whole(minimum=1), "Created-windows read at the same time per stream.", default=8
     )
+    max_concurrent_partitions: int = _setting(
+        _Whole(minimum=1),
+        "Streams read at the same time (with account_ids, each stream of each account counts "
+        "once), all under the same rate limits.",
+        default=12,
+    )
     window_size_days: float = _setting(
         _Number(),
         "Where objects are dense, created-windows holding more than a page are split until "

@@ -2,7 +2,10 @@
 
 A stream is SDK glue only: its schema file, one partition per Connect account, and a
 `get_records` that hands its partition to `PartitionRead` and yields what it reads, writing
-STATE where the reader moved a bookmark. Records are Stripe's objects unchanged, plus
+STATE where the reader moved a bookmark. Partitions of all streams are read at the same time
+(`sdk_adapters.sync_partitions_concurrently`): a partition holds the run's `Baton` while it
+writes and changes the state, and lets go of it only while it waits for its next page.
+Records are Stripe's objects unchanged, plus
 `account_id` (and `_sdc_deleted_at` on deletes), made to match the stream's SCHEMA where Stripe
 sent fields it lacks (`schema_drift`).
 """
@@ -22,7 +25,7 @@ from tap_stripe_xdm.partition_read import Checkpoint, PartitionRead
 from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
 from tap_stripe_xdm.resources import RESOURCES, Resource
 from tap_stripe_xdm.schema_drift import SchemaDrift
-from tap_stripe_xdm.sdk_adapters import AdaptedStream
+from tap_stripe_xdm.sdk_adapters import AdaptedStream, Baton
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -63,22 +66,41 @@ class StripeStream(AdaptedStream):
         """Bookmarks are Unix seconds, start_date is ISO: compare them as instants."""
         return bookmarks.later_bookmark(value, start_date_value)
 
+    @property
+    def baton(self) -> Baton:
+        """The run's right to write (TapStripeXdm.baton)."""
+        return self._stripe_tap.baton  # type: ignore[attr-defined]
+
     def get_records(self, context: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+        """The partition's records; STATE written where its bookmarks moved.
+
+        The reader moves its own copy of the partition's state, while this thread may not
+        hold the baton; the copy replaces the SDK's partition state only here, holding it, so a
+        STATE any partition writes never catches another's state half-changed.
+        """
+        sdk_state = self.get_context_state(context)
         partition = PartitionRead(
             self.runtime,
             self.resource,
             account=context.get(ACCOUNT_FIELD) if context else None,
-            state=self.get_context_state(context),
+            state=copy.deepcopy(sdk_state),
             logger=self.logger,
         )
         drift = self.schema_drift
+        baton = self.baton
         with closing(partition.read()) as pages:
-            for page in pages:
+            while True:
+                with baton.released():  # others write while this partition waits for a page
+                    page = next(pages, None)
+                if page is None:
+                    break
                 if isinstance(page, Checkpoint):  # after the records it covers were written
+                    _replace(sdk_state, partition.state)
                     self._stripe_tap.state_writer.write_state(self.tap_state)
                 else:
                     drift.check(page)  # an updated SCHEMA goes out first where one is needed
                     yield from page
+        _replace(sdk_state, partition.state)
 
     @property
     def schema_drift(self) -> SchemaDrift:
@@ -97,6 +119,11 @@ class StripeStream(AdaptedStream):
     def drift_summary(self) -> str | None:
         """What `schema_drift: drop` removed in this run, per field (None: nothing)."""
         return self._schema_drift.summary() if self._schema_drift is not None else None
+
+
+def _replace(target: dict[str, Any], source: dict[str, Any]) -> None:
+    target.clear()
+    target.update(copy.deepcopy(source))
 
 
 def discover(tap: Tap) -> list[StripeStream]:

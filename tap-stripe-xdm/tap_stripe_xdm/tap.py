@@ -9,6 +9,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_stripe_xdm.runtime import TapRuntime
+from tap_stripe_xdm.sdk_adapters import Baton, sync_partitions_concurrently
 from tap_stripe_xdm.settings import SettingsError, TapSettings
 from tap_stripe_xdm.streams import StripeStream, discover
 from tap_stripe_xdm.writer import BufferedMsgSpecWriter
@@ -38,19 +39,26 @@ class TapStripeXdm(Tap):
         return TapSettings.from_config(self.config, user_agent=f"{self.name}/{self.plugin_version}")
 
     @cached_property
+    def baton(self) -> Baton:
+        """One writer at a time among the partitions read at the same time (sdk_adapters)."""
+        return Baton()
+
+    @cached_property
     def runtime(self) -> TapRuntime:
         return TapRuntime.start(self.settings, self.logger)
 
-    # singer-sdk marks sync_all @final; the tap must flush its buffered writer after it.
+    # singer-sdk marks sync_all @final; the tap reads its partitions at the same time and
+    # must flush its buffered writer after them.
     def sync_all(self) -> None:  # type: ignore[misc]
-        """Sync the selected streams, then hand over all output before returning.
+        """Sync the selected streams' partitions at the same time (at most
+        `max_concurrent_partitions`), then hand over all output before returning.
 
         Records re-emitted by change capture or the balance-transaction lookback may follow
         the last STATE (no bookmark moved), so the end of the run flushes them too.
         """
         self.runtime  # noqa: B018  (start the run: settings logged, its end fixed)
         try:
-            super().sync_all()
+            sync_partitions_concurrently(self, self.baton, self.settings.max_concurrent_partitions)
         finally:
             if isinstance(self.message_writer, BufferedMsgSpecWriter):
                 self.message_writer.flush()
