@@ -6,16 +6,28 @@ record against its SCHEMA and parse its date-like fields (`Sink._validate_and_pa
 target validates the mapped XDM instead (validation.py) and needs of the metadata only
 `_sdc_deleted_at`, so `LeanRecordSteps` replaces both steps with what the mapping depends on.
 `HeldState` holds back a STATE the SDK would print while records before it are not final yet
-(an open batch).
-Both are private `Sink` methods of singer-sdk 0.54 (pinned `~=0.54.9` in target-aep's
-pyproject); `RELIES_ON` lists every private member the overrides use, and
+(an open batch). `TimelyState` prints each STATE as soon as every record before it is placed,
+instead of on the SDK's schedule (every drain of all sinks: records 5 minutes old, or the end
+of input): it drains by age (`drain_max_age_seconds`, also while no input arrives, through
+`IdleAwareReader`) and prints after every drain the newest STATE that drain made true.
+The overridden methods are private members of singer-sdk 0.54 (pinned `~=0.54.9` in
+target-aep's pyproject); `RELIES_ON` lists every private member the overrides use, and
 tests/target/test_sdk_adapters.py fails naming the override when an installed SDK lacks one.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import math
+import os
+import select
+import stat
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.helpers._typing import get_datelike_property_type
 
 if TYPE_CHECKING:  # the mixin's methods use the Sink it is mixed into
@@ -45,6 +57,18 @@ RELIES_ON: dict[str, dict[str, Any]] = {
     "_write_state_message": {
         "members": [("singer_sdk.target_base", "Target._write_state_message", ("state",))],
         "called_by": ("singer_sdk.target_base", "Target.drain_all"),
+    },
+    "_process_state_message": {
+        "members": [
+            ("singer_sdk.target_base", "Target._process_state_message", ("message_dict",)),
+            ("singer_sdk.plugin_base", "BaseSingerReader._assert_line_requires", None),
+        ],
+        "instance_attributes": {"singer_sdk.target_base.Target.__init__": ("_latest_state",)},
+        "called_by": ("singer_sdk.plugin_base", "BaseSingerReader.process_lines"),
+    },
+    "_handle_max_record_age": {
+        "members": [("singer_sdk.target_base", "Target._handle_max_record_age", ())],
+        "called_by": ("singer_sdk.target_base", "Target._process_record_message"),
     },
     "_add_sdc_metadata_to_record": {
         "members": [
@@ -173,3 +197,213 @@ class LeanRecordSteps(_MixedInto):
             if key not in self._declared_fields and value is not None and key not in warned:
                 self.logger.warning("No schema for record field '%s'", key)
                 warned.add(key)
+
+
+class PendingStates:
+    """Which STATE is true: the bookkeeping of `TimelyState`, without the SDK.
+
+    A STATE is true once every record that arrived before it is placed. Each STATE gets the
+    next number of a counter; a sink that starts holding records notes the counter's value
+    then (its oldest record arrived after that STATE and before the next), and forgets it when
+    its records are placed. So the STATE numbered n is true when every sink still holding
+    records started after it (noted value >= n). Of two STATEs with no sink starting between
+    them, the older one can never be printed alone (both become true together), so it is
+    dropped: at most one STATE per holding sink, plus the newest, is kept.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._counter = 0
+        self._states: list[tuple[int, dict]] = []  # not printed yet, oldest first
+        self._holding: dict[object, tuple[int, float]] = {}  # sink -> (counter, since)
+        self.oldest: float | None = None
+        """When the oldest record not placed yet arrived (clock seconds), None when none."""
+
+    def state_received(self, state: dict) -> None:
+        """A STATE arrived after every record before it."""
+        if self._states and all(n != self._counter for n, _ in self._holding.values()):
+            self._states.pop()  # no sink started since it: the new one supersedes it
+        self._counter += 1
+        self._states.append((self._counter, state))
+
+    def holding(self, sink: object) -> None:
+        """`sink` took its first record since its last drain."""
+        if sink not in self._holding:
+            now = self._clock()
+            self._holding[sink] = (self._counter, now)
+            if self.oldest is None:
+                self.oldest = now
+
+    def placed(self, sink: object) -> None:
+        """Every record `sink` held is placed (delivered or dead-lettered, durably)."""
+        if self._holding.pop(sink, None) is not None:
+            self.oldest = min((since for _, since in self._holding.values()), default=None)
+
+    def take_true(self) -> dict | None:
+        """The newest STATE that is true and not printed yet (forgotten with older ones)."""
+        bound = min((n for n, _ in self._holding.values()), default=math.inf)
+        true = [index for index, (n, _) in enumerate(self._states) if n <= bound]
+        if not true:
+            return None
+        state = self._states[true[-1]][1]
+        del self._states[: true[-1] + 1]
+        return state
+
+
+class TimelyState(HeldState):
+    """Mixin for a `Target`: STATE as soon as every record before it is placed.
+
+    Off (the SDK's schedule, `HeldState` alone) until `print_state_when_true` is called, which
+    the target does for a destination whose drains place their records (files, streaming).
+    Then: a STATE arriving while no records wait is printed at once; a sink's drain (full at
+    `batch_size_rows`, or every sink's once the oldest waiting record is `max_age` seconds
+    old) is followed by the newest STATE it made true. The age is checked after every record
+    and, while no input arrives, by `IdleAwareReader`.
+    """
+
+    _timely = False
+    _max_age = math.inf
+    _pending: PendingStates
+    _state_lock: threading.Lock
+
+    def print_state_when_true(self, max_age_seconds: float) -> None:
+        """Turn timely STATE on: drain every sink once a record waited `max_age_seconds`."""
+        self._timely = True
+        self._max_age = max_age_seconds
+        self._pending = PendingStates()
+        self._state_lock = threading.Lock()
+
+    # -- the SDK's calls ------------------------------------------------------------------
+    def _process_state_message(self, message_dict: dict) -> None:
+        if not self._timely:
+            super()._process_state_message(message_dict)  # type: ignore[misc]
+            return
+        self._assert_line_requires(message_dict, requires={"value"})  # type: ignore[attr-defined]
+        state = message_dict["value"]
+        if self._latest_state == state:  # type: ignore[has-type]
+            return  # as the SDK: an unchanged STATE is no news
+        self._latest_state = state
+        with self._state_lock:
+            self._pending.state_received(state)
+        self._print_true_state()
+
+    def _handle_max_record_age(self) -> None:
+        if not self._timely:
+            super()._handle_max_record_age()  # type: ignore[misc]
+            return
+        oldest = self._pending.oldest
+        if oldest is not None and time.monotonic() - oldest >= self._max_age:
+            self.drain_all()  # type: ignore[attr-defined]
+
+    def _write_state_message(self, state: dict) -> None:
+        if not self._timely:
+            super()._write_state_message(state)
+            return
+        self._print_true_state()  # after a drain of every sink: the newest STATE, if not yet
+
+    # -- the sinks' and the reader's calls ------------------------------------------------
+    def records_waiting(self, sink: object) -> None:
+        """A sink took the first record of its next drain."""
+        if self._timely:
+            self._pending.holding(sink)
+
+    def records_placed(self, sink: object) -> None:
+        """A sink's drain placed its records: print the STATE that made true, if any."""
+        if self._timely:
+            with self._state_lock:
+                self._pending.placed(sink)
+            self._print_true_state()
+
+    def seconds_until_drain(self) -> float | None:
+        """How long input may be waited for before records are due (None: none waiting)."""
+        oldest = self._pending.oldest if self._timely else None
+        if oldest is None:
+            return None
+        return max(0.0, oldest + self._max_age - time.monotonic())
+
+    def drain_if_due(self) -> None:
+        """No input came while records wait: drain every sink once they are due."""
+        if self._timely:
+            self._handle_max_record_age()
+
+    def _print_true_state(self) -> None:
+        with self._state_lock:
+            state = self._pending.take_true()
+            if state is not None:
+                super()._write_state_message(state)  # held instead when not final (HeldState)
+
+
+class DrainClock(Protocol):
+    """What `IdleAwareReader` asks its target (a `TimelyState`)."""
+
+    def seconds_until_drain(self) -> float | None: ...
+
+    def drain_if_due(self) -> None: ...
+
+
+class IdleAwareReader(MsgSpecReader):
+    """The SDK's msgspec reader of Singer lines, which lets records due by age be drained
+    while no input arrives (a tap waiting on a slow API, a trickle of changes).
+
+    On a pipe (how Meltano and a shell feed a target) lines are read from its file
+    descriptor with `select` (https://docs.python.org/3/library/select.html#select.select)
+    waiting at most until the oldest waiting record is due, then `clock.drain_if_due()`.
+    msgspec decodes the bytes lines directly (no text decoding step). Other input (a file, a
+    StringIO) never waits, and is read as the SDK reads it.
+    """
+
+    clock: DrainClock | None = None
+    CHUNK_BYTES = 1 << 16
+
+    def process_lines(
+        self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict], None]]
+    ) -> Any:
+        """The SDK's loop over the lines, fed by `timed_lines` when the input is a pipe."""
+        source = file_input if file_input is not None else sys.stdin
+        descriptor = _pipe_descriptor(source)
+        if descriptor is None or self.clock is None:
+            return super().process_lines(file_input, callbacks)
+        lines: Any = timed_lines(descriptor, self.clock, self.CHUNK_BYTES)
+        return super().process_lines(lines, callbacks)
+
+
+def _pipe_descriptor(source: Any) -> int | None:
+    """The file descriptor of `source` when it is a pipe or socket (input that can pause)."""
+    try:
+        descriptor = source.fileno()
+        mode = os.fstat(descriptor).st_mode
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
+    return descriptor if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
+
+
+def timed_lines(descriptor: int, clock: DrainClock, chunk_bytes: int) -> Iterator[bytes]:
+    """The non-empty lines read from `descriptor`; between reads, when records are due and no
+    input is ready, `clock.drain_if_due()`."""
+    parts: list[bytes] = []  # the line being read, when it spans reads
+    while True:
+        wait = clock.seconds_until_drain()
+        if wait is not None:
+            ready, _, _ = select.select([descriptor], [], [], wait)
+            if not ready:
+                clock.drain_if_due()
+                continue
+        chunk = os.read(descriptor, chunk_bytes)
+        if not chunk:
+            break
+        if b"\n" not in chunk:
+            parts.append(chunk)
+            continue
+        lines = chunk.split(b"\n")
+        if parts:
+            parts.append(lines[0])
+            lines[0] = b"".join(parts)
+        parts = [lines.pop()] if lines[-1] else []
+        yield from _non_empty(lines)
+    last = b"".join(parts)
+    if last.strip():
+        yield last
+
+
+def _non_empty(lines: Iterable[bytes]) -> Iterator[bytes]:
+    return (line for line in lines if line)

@@ -244,6 +244,15 @@ class TargetSettings:
         "many records, and at the end of the input.",
         minimum=1,
     )
+    drain_max_age_seconds: float = number(
+        5.0,
+        "Files and streaming: every stream's records are delivered once the oldest of them "
+        "waited this many seconds (also while no input arrives), and after each drain (by age "
+        "or batch_size_rows) the STATE it made true is printed, so a rerun after a crash "
+        "re-sends at most about this much. Files: each drain writes new files. Batch: not "
+        "used (STATE follows the batch policy).",
+        minimum=0,
+    )
     # --- Adobe Experience Platform (streaming and batch destinations, Schema Registry) --------
     ims_org_id: str | None = text(None, "IMS organisation id (...@AdobeOrg).")
     client_id: str | None = text(None, "OAuth server-to-server client id.")

@@ -1,9 +1,10 @@
 """The SDK glue of a stream: the SDK's `BatchSink` hooks handed to the stream's route.
 
 The SDK calls `process_record` per record and `process_batch` per drain; the route (route.py)
-maps and validates each record as it arrives and delivers a drain's kept records. The SDK emits
-STATE only after every sink's drain returned, so a STATE line means every earlier record is
-placed or in the dead-letter file.
+maps and validates each record as it arrives and delivers a drain's kept records. The sink tells
+its target when it starts holding records and when a drain placed them, and the target prints
+a STATE only once every sink holding records before it has placed them (sdk_adapters.TimelyState),
+so a STATE line means every earlier record is placed or in the dead-letter file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ class RoutedTarget(Protocol):
 
     routes: Routes
 
+    def records_waiting(self, sink: object) -> None:
+        """`sink` took the first record of its next drain."""
+
+    def records_placed(self, sink: object) -> None:
+        """`sink`'s drain placed every record it held."""
+
 
 class AepSink(LeanRecordSteps, BatchSink):
     """One Singer stream -> one AEP dataset, through its route."""
@@ -32,7 +39,8 @@ class AepSink(LeanRecordSteps, BatchSink):
 
     def __init__(self, target: Target, stream_name: str, schema: dict, key_properties: Any) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        self.route: Route | UnmappedRoute = cast(RoutedTarget, target).routes.route_for(
+        self.routed_target = cast(RoutedTarget, target)
+        self.route: Route | UnmappedRoute = self.routed_target.routes.route_for(
             stream_name, self.schema
         )
 
@@ -43,6 +51,7 @@ class AepSink(LeanRecordSteps, BatchSink):
     def start_batch(self, context: dict) -> None:
         """Called by the SDK with a batch's first record."""
         self.route.batch_started()
+        self.routed_target.records_waiting(self)
 
     def process_record(self, record: dict, context: dict) -> None:
         """Map and validate one record; keep it for the drain (or it was dead-lettered)."""
@@ -54,3 +63,4 @@ class AepSink(LeanRecordSteps, BatchSink):
         """Deliver this drain's kept records; returns only when they are placed or rejected."""
         self.route.deliver(context.get("records") or ())
         context["records"] = []
+        self.routed_target.records_placed(self)

@@ -11,18 +11,17 @@ import gc
 from typing import IO, Any, ClassVar
 
 from singer_sdk import Target
-from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 
 from target_aep.mapping import MAPPING_NAMES
 from target_aep.route import Routes
 from target_aep.run_summary import render_table, write_summary
-from target_aep.sdk_adapters import HeldState
+from target_aep.sdk_adapters import IdleAwareReader, TimelyState
 from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
 
 
-class TargetAep(HeldState, Target):
+class TargetAep(TimelyState, Target):
     """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
 
     name = "target-aep"
@@ -30,8 +29,9 @@ class TargetAep(HeldState, Target):
     default_sink_class = AepSink
     # msgspec parses Singer input several times faster than the SDK's default json reader
     # (https://sdk.meltano.com/en/latest/guides/performance.html); it comes with
-    # singer-sdk[msgspec], already a dependency.
-    message_reader_class = MsgSpecReader
+    # singer-sdk[msgspec], already a dependency. The reader also drains records due by age
+    # while no input arrives (sdk_adapters.IdleAwareReader).
+    message_reader_class = IdleAwareReader
     # No `validate-records`: the Stripe-shaped input is not what must be valid, the mapped XDM
     # is, and that is always validated (validation.py); the SDK setting would do nothing here.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
@@ -69,6 +69,12 @@ class TargetAep(HeldState, Target):
         )
         self.logger.info("%s", self.settings.log_line())
         self.routes = Routes(self.settings)
+        if self.routes.delivery.state_follows_drains:
+            # STATE as soon as it is true: drains by size and by age, each followed by the
+            # STATE it made true (sdk_adapters.TimelyState); batch keeps the SDK's schedule.
+            self.print_state_when_true(self.settings.drain_max_age_seconds)
+            if isinstance(self.message_reader, IdleAwareReader):
+                self.message_reader.clock = self
 
     # singer-sdk marks listen @final; the target tunes the cyclic GC around its input loop.
     def listen(self, file_input: IO[str] | None = None) -> None:  # type: ignore[misc]

@@ -11,12 +11,13 @@ import inspect
 import io
 import json
 import logging
+import re
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import MissingKeyPropertiesError
-from target_aep.sdk_adapters import RELIES_ON, HeldState, LeanRecordSteps
+from target_aep.sdk_adapters import RELIES_ON, LeanRecordSteps, TimelyState
 from target_aep.sink import AepSink
 from target_aep.target import TargetAep
 
@@ -198,19 +199,30 @@ def missing_internals(override: str, needs: dict) -> list[str]:
                 names = names[1:]
             if names != tuple(parameters):
                 missing.append(f"{module}.{path} now takes {names}, not {tuple(parameters)}")
-    init_source = inspect.getsource(_member("singer_sdk.sinks.core", "Sink.__init__"))
-    for attribute in needs.get("instance_attributes", ()):
-        if f"self.{attribute}" not in init_source:
-            missing.append(f"Sink.__init__ no longer sets self.{attribute}")
+    attributes = needs.get("instance_attributes", ())
+    if not isinstance(attributes, dict):  # a tuple: the Sink's
+        attributes = {"singer_sdk.sinks.core.Sink.__init__": attributes}
+    for initialiser, names in attributes.items():
+        module, cls, method = initialiser.rsplit(".", 2)
+        owner = f"{cls}.{method}"
+        init_source = inspect.getsource(_member(module, owner))
+        for attribute in names:
+            if f"self.{attribute}" not in init_source:
+                missing.append(f"{owner} no longer sets self.{attribute}")
     module, path = needs["called_by"]
     caller = _member(module, path)
-    if caller is None or f"{override}(" not in inspect.getsource(caller):
+    # called (`name(`) or handed over as a callback (`self.name,`)
+    if caller is None or not re.search(rf"\.{override}[(,]", inspect.getsource(caller)):
         missing.append(f"{module}.{path} no longer calls {override}")
     return missing
 
 
 # Where each override is used and defined, when not the sink's per-record steps.
-OVERRIDDEN_IN = {"_write_state_message": (TargetAep, HeldState)}
+OVERRIDDEN_IN = {
+    "_write_state_message": (TargetAep, TimelyState),
+    "_process_state_message": (TargetAep, TimelyState),
+    "_handle_max_record_age": (TargetAep, TimelyState),
+}
 
 
 @pytest.mark.parametrize("override", sorted(RELIES_ON))

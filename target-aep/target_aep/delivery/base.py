@@ -60,6 +60,10 @@ def rejection(record: MappedRecord, message: str, *, status: int = 0) -> Rejecti
 class Delivery(abc.ABC):
     """A destination for mapped, validated records."""
 
+    state_follows_drains = True
+    """Whether a drain's `send` makes its records final, so that STATE can follow each drain
+    (drains by size and by age, sdk_adapters.TimelyState); False keeps the SDK's schedule."""
+
     @abc.abstractmethod
     def send(self, dataset: Dataset, records: Sequence[MappedRecord]) -> list[Rejection]:
         """Deliver `records` durably; return the ones the destination rejected for good."""

@@ -70,6 +70,12 @@ class OpenBatch:
 class BatchDelivery(Delivery):
     """Delivers mapped records through the batch ingestion API."""
 
+    # Records become final when their batch succeeds, per the batch policy (one batch per
+    # dataset per run, or per batch_max_records / batch_max_bytes), not at each drain: drains
+    # by age would complete a by-size batch every few seconds, and Adobe's guardrail is 90
+    # Profile batches per sandbox per day. So STATE keeps the SDK's schedule here.
+    state_follows_drains = False
+
     def __init__(
         self,
         client: PlatformClient,
