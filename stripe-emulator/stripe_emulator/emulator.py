@@ -50,6 +50,7 @@ from stripe_emulator.http_server import (
     write_answer,
 )
 from stripe_emulator.query import (
+    ACCOUNTS_PARAMS,
     LIST_PARAMS,
     RETRIEVE_PARAMS,
     Query,
@@ -228,6 +229,8 @@ class StripeEmulator(StripeStore):
         account_id = _account_route(path, account or self.account_id)
         if account_id is not None:
             return self._account(key, account_id)
+        if path.rstrip("/") == "/v1/accounts":
+            return self._list_accounts(account, parse_query(raw, ACCOUNTS_PARAMS), path)
         resource, obj_id = _route(path)
         if (
             allowed is not None
@@ -250,21 +253,34 @@ class StripeEmulator(StripeStore):
         (https://docs.stripe.com/api/accounts/retrieve); the fields clients read on connect."""
         with self._lock:
             known = account_id == self.account_id or account_id in self._accounts
+            created = self._connected.get(account_id)
         if not known:
             raise no_account_access(key, account_id)
-        return dumps(
-            {
-                "id": account_id,
-                "object": "account",
-                "country": "US",
-                "default_currency": "usd",
-                "charges_enabled": True,
-                "payouts_enabled": True,
-                "settings": {
-                    "dashboard": {"display_name": "Stripe emulator", "timezone": "Etc/UTC"}
-                },
-            }
-        )
+        return dumps(_account_object(account_id, created))
+
+    def _list_accounts(self, account: str | None, query: Query, path: str) -> bytes:
+        """`GET /v1/accounts` (https://docs.stripe.com/api/accounts/list): the platform's
+        connected accounts, newest first, paginated like every list; empty for a connected
+        account, which is no platform ("If you're not a platform, the list is empty")."""
+        limit = page_limit(query)
+        lo, hi = created_range(query)
+        after_id, before_id = _cursor_ids(query)
+        listed = [] if account not in (None, self.account_id) else self.connected_accounts()
+        ids = [a for _, a in listed]
+        for param, cursor in (("starting_after", after_id), ("ending_before", before_id)):
+            if cursor is not None and cursor not in ids:
+                raise no_such("account", cursor, param)
+        chosen = [(c, a) for c, a in listed if (lo is None or c >= lo) and (hi is None or c < hi)]
+        if after_id is not None:
+            mark = listed[ids.index(after_id)]
+            chosen = [item for item in chosen if item < mark]
+        if before_id is not None:
+            mark = listed[ids.index(before_id)]
+            newer = [item for item in chosen if item > mark]
+            page, has_more = newer[-limit:], len(newer) > limit
+        else:
+            page, has_more = chosen[:limit], len(chosen) > limit
+        return _envelope((dumps(_account_object(a, c)) for c, a in page), has_more, path)
 
     def _retrieve(
         self,
@@ -412,6 +428,23 @@ def _envelope(raws: Iterable[bytes], has_more: bool, url: str) -> bytes:
             b"}",
         )
     )
+
+
+def _account_object(account_id: str, created: int | None) -> dict[str, Any]:
+    """An account as https://docs.stripe.com/api/accounts/object shows it, the fields clients
+    read on connect (`created` only for connected accounts, as Stripe sends it)."""
+    account: dict[str, Any] = {
+        "id": account_id,
+        "object": "account",
+        "country": "US",
+        "default_currency": "usd",
+        "charges_enabled": True,
+        "payouts_enabled": True,
+        "settings": {"dashboard": {"display_name": "Stripe emulator", "timezone": "Etc/UTC"}},
+    }
+    if created is not None:
+        account.update(created=created, type="standard")
+    return account
 
 
 _ROUTES = frozenset({*OBJECT_OF, "events", "subscription_items"})

@@ -40,6 +40,8 @@ class ParamSpec:
 _CREATED_HASH = {"created": frozenset(CREATED_OPS)}
 _LIST_SCALARS = frozenset({"limit", "starting_after", "ending_before", "created"})
 
+# https://docs.stripe.com/api/accounts/list
+ACCOUNTS_PARAMS = ParamSpec(_LIST_SCALARS, _CREATED_HASH, frozenset({"expand"}))
 
 LIST_PARAMS: dict[str, ParamSpec] = {
     "charges": ParamSpec(

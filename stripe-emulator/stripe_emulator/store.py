@@ -192,6 +192,8 @@ class StripeStore:
         self.now: Callable[[], int] = lambda: int(time.time())
         self._lock = threading.RLock()
         self._accounts: dict[str | None, AccountData] = {None: AccountData()}
+        self._connected: dict[str, int] = {}
+        """Each connected account's `created` second (what GET /v1/accounts lists)."""
         self._seq = itertools.count()
         self._added: dict[str, added_fields.AddedFields] = {}
 
@@ -201,6 +203,8 @@ class StripeStore:
         data = self._accounts.get(account)
         if data is None:
             data = self._accounts[account] = AccountData()
+            if account is not None:
+                self._connected.setdefault(account, self.now())
         return data
 
     @staticmethod
@@ -275,10 +279,24 @@ class StripeStore:
                     added_fields.apply(obj, parsed)
                     self._render(entry, resource, obj)
 
-    def add_account(self, account: str) -> None:
-        """Make a connected account known (empty); add/seed with `account=` do this implicitly."""
+    def add_account(self, account: str, *, created: int | None = None) -> None:
+        """Connect an account (empty, `created` now unless given); add/seed with `account=` do
+        this implicitly."""
         with self._lock:
             self._accounts.setdefault(account, AccountData())
+            self._connected.setdefault(account, self.now() if created is None else created)
+
+    def remove_account(self, account: str) -> None:
+        """Disconnect an account: no longer listed, no longer reachable with Stripe-Account (as
+        after the platform's access is revoked: https://docs.stripe.com/connect/authentication)."""
+        with self._lock:
+            self._accounts.pop(account, None)
+            self._connected.pop(account, None)
+
+    def connected_accounts(self) -> list[tuple[int, str]]:
+        """(created, id) of every connected account, newest first (GET /v1/accounts' order)."""
+        with self._lock:
+            return sorted(((c, a) for a, c in self._connected.items()), reverse=True)
 
     def seed(
         self,

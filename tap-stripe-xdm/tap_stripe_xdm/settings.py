@@ -32,6 +32,8 @@ DAY = 86_400
 EVENT_RETENTION_DAYS = 30
 SCHEMA_DRIFT_MODES = ("evolve", "drop", "fail")
 """What `schema_drift` may say (schema_drift.py)."""
+CONNECTED_ACCOUNTS_MODES = ("listed", "all")
+"""What `connected_accounts` may say (accounts.py)."""
 
 
 class SettingsError(ValueError):
@@ -171,6 +173,31 @@ class _AccountIds(_Kind):
 
     def show(self, value: Any) -> Any:
         return list(value)
+
+
+class _Shard(_Kind):
+    """`i/n`: this run reads shard i (0-based) of n, a stable split of the accounts (accounts)."""
+
+    FORM = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string"]}
+
+    def parse(self, raw: Any) -> tuple[int, int]:
+        match = self.FORM.match(raw) if isinstance(raw, str) else None
+        if match is None:
+            raise _InvalidValueError(
+                f"{raw!r} is not i/n (this run's shard i of n shards, 0-based, e.g. 0/4)"
+            )
+        index, count = int(match.group(1)), int(match.group(2))
+        if count < 1 or index >= count:
+            raise _InvalidValueError(
+                f"{raw!r} names shard {index} of {count}: n must be at least 1 and i one of 0..n-1"
+            )
+        return index, count
+
+    def show(self, value: Any) -> Any:
+        return None if value is None else f"{value[0]}/{value[1]}"
 
 
 class _Flag(_Kind):
@@ -320,8 +347,31 @@ class TapSettings:
     account_ids: tuple[str, ...] = _setting(
         _AccountIds(),
         "Stripe Connect accounts (acct_...) to read with the Stripe-Account header, each with "
-        "its own bookmarks. Empty: the key's own account.",
+        "its own bookmarks. Empty: the key's own account. Used when connected_accounts is "
+        "listed.",
         default=(),
+    )
+    connected_accounts: str = _setting(
+        _Choice(CONNECTED_ACCOUNTS_MODES),
+        "listed: read the accounts in account_ids (or the key's own). all: list the "
+        "platform's connected accounts (GET /v1/accounts) at the start of each run and read "
+        "each with its own bookmarks; an account new since the last run starts from "
+        "start_date, one that disappeared keeps its state, and one Stripe refuses is "
+        "reported by id while the others are read.",
+        default="listed",
+    )
+    include_platform_account: bool = _setting(
+        _Flag(),
+        "With connected_accounts all: also read the platform's own data (records with a null "
+        "account_id), in a partition of its own.",
+        default=True,
+    )
+    account_shard: tuple[int, int] | None = _setting(
+        _Shard(),
+        "i/n (0-based, e.g. 0/4): read only shard i of n, the accounts whose id hashes to i "
+        "(SHA-256 modulo n; the platform's own account is in shard 0), so n runs with shards "
+        "0/n..n-1/n read every account exactly once. Give each shard its own state (Meltano: "
+        "--state-id-suffix). Empty: every account.",
     )
     max_requests_per_second: float = _setting(
         _Number(),
@@ -455,6 +505,14 @@ class TapSettings:
         base = values.get("backoff_base_seconds", cls.backoff_base_seconds)
         if values.get("backoff_max_seconds", cls.backoff_max_seconds) < base:
             problems.append(_named("backoff_max_seconds", "must be at least backoff_base_seconds"))
+        if values.get("connected_accounts") == "all" and values.get("account_ids"):
+            problems.append(
+                _named(
+                    "account_ids",
+                    "must be empty with connected_accounts all (every connected account is "
+                    "read); set connected_accounts to listed to read only these",
+                )
+            )
         if problems:
             raise SettingsError(problems)
         values.setdefault("user_agent", user_agent)

@@ -21,6 +21,8 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_stripe_xdm import bookmarks, schemas
+from tap_stripe_xdm.accounts import RunAccounts, is_unreachable
+from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.partition_read import Checkpoint, PartitionRead
 from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
 from tap_stripe_xdm.resources import RESOURCES, Resource
@@ -57,10 +59,14 @@ class StripeStream(AdaptedStream):
         return self._stripe_tap.runtime  # type: ignore[attr-defined]
 
     @property
+    def run_accounts(self) -> RunAccounts:
+        """The accounts this run reads (accounts.py), resolved once per run: TapStripeXdm."""
+        return self._stripe_tap.run_accounts  # type: ignore[attr-defined]
+
+    @property
     def partitions(self) -> list[dict] | None:
-        """One partition per Connect account, each with its own bookmark."""
-        accounts = self.runtime.settings.account_ids
-        return [{ACCOUNT_FIELD: account} for account in accounts] or None
+        """One partition per Connect account of this run, each with its own bookmark."""
+        return self.run_accounts.partitions(ACCOUNT_FIELD)
 
     def compare_start_date(self, value: str, start_date_value: str) -> Any:
         """Bookmarks are Unix seconds, start_date is ISO: compare them as instants."""
@@ -72,6 +78,24 @@ class StripeStream(AdaptedStream):
         return self._stripe_tap.baton  # type: ignore[attr-defined]
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+        account = context.get(ACCOUNT_FIELD) if context else None
+        accounts = self.run_accounts
+        # The SDK reads a stream without partitions (or with none in this shard) once,
+        # without context: that is the platform's own account only where it is in the run.
+        if not accounts.reads(account):
+            return
+        try:
+            yield from self._read_partition(context, account)
+        except StripeRequestError as error:
+            if not (accounts.skip_unreachable and is_unreachable(error, account)):
+                raise
+            assert account is not None  # is_unreachable says so
+            self.logger.error("connected account %s skipped: %s", account, error)
+            accounts.report_unreachable(account, error)
+
+    def _read_partition(
+        self, context: Mapping[str, Any] | None, account: str | None
+    ) -> Iterator[dict[str, Any]]:
         """The partition's records; STATE written where its bookmarks moved.
 
         The reader moves its own copy of the partition's state, while this thread may not
@@ -82,7 +106,7 @@ class StripeStream(AdaptedStream):
         partition = PartitionRead(
             self.runtime,
             self.resource,
-            account=context.get(ACCOUNT_FIELD) if context else None,
+            account=account,
             state=copy.deepcopy(sdk_state),
             logger=self.logger,
         )

@@ -8,6 +8,7 @@ from typing import Any
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_stripe_xdm.accounts import RunAccounts
 from tap_stripe_xdm.runtime import TapRuntime
 from tap_stripe_xdm.sdk_adapters import Baton, sync_partitions_concurrently
 from tap_stripe_xdm.settings import SettingsError, TapSettings
@@ -47,6 +48,11 @@ class TapStripeXdm(Tap):
     def runtime(self) -> TapRuntime:
         return TapRuntime.start(self.settings, self.logger)
 
+    @cached_property
+    def run_accounts(self) -> RunAccounts:
+        """The accounts this run reads: listed or all connected ones, this shard's share."""
+        return RunAccounts.resolve(self.settings, self.runtime.api, self.logger)
+
     # singer-sdk marks sync_all @final; the tap reads its partitions at the same time and
     # must flush its buffered writer after them.
     def sync_all(self) -> None:  # type: ignore[misc]
@@ -57,9 +63,13 @@ class TapStripeXdm(Tap):
         the last STATE (no bookmark moved), so the end of the run flushes them too.
         """
         self.runtime  # noqa: B018  (start the run: settings logged, its end fixed)
+        self.run_accounts  # noqa: B018  (the accounts are listed once, before any stream)
         try:
             sync_partitions_concurrently(self, self.baton, self.settings.max_concurrent_partitions)
         finally:
+            unreachable = self.run_accounts.summary()
+            if unreachable:
+                self.logger.error("%s", unreachable)
             if isinstance(self.message_writer, BufferedMsgSpecWriter):
                 self.message_writer.flush()
             for stream in self.streams.values():

@@ -31,6 +31,7 @@ class _Injection:
     body: bytes | None
     headers: dict[str, str]
     declared_length: int | None
+    account: str | None = None
 
 
 def injected_error(status: int) -> StripeError:
@@ -65,8 +66,11 @@ class StripeDouble(StripeEmulator):
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
         declared_length: int | None = None,
+        account: str | None = None,
     ) -> None:
         """The next `times` requests under `path_prefix` get this answer instead of the real one.
+
+        With `account`, only requests made for that connected account (`Stripe-Account`) do.
 
         status 0 drops the connection unanswered; `body` replaces the Stripe error JSON (e.g. a
         cut-off document); `declared_length` claims a longer Content-Length than `body`, so the
@@ -82,6 +86,7 @@ class StripeDouble(StripeEmulator):
                     body,
                     dict(headers or {}),
                     declared_length,
+                    account,
                 )
             )
 
@@ -94,16 +99,21 @@ class StripeDouble(StripeEmulator):
             self.requests.append(request)
 
     def answer(self, handler: Handler, request: Request) -> None:
-        injection = self._take_injection(request.path)
+        injection = self._take_injection(request)
         if injection is None:
             super().answer(handler, request)
         else:
             self._answer_injected(handler, injection)
 
-    def _take_injection(self, path: str) -> _Injection | None:
+    def _take_injection(self, request: Request) -> _Injection | None:
+        account = request.headers.get("Stripe-Account")
         with self._lock:
             for injection in self._injections:
-                if injection.remaining > 0 and path.startswith(injection.prefix):
+                if (
+                    injection.remaining > 0
+                    and request.path.startswith(injection.prefix)
+                    and injection.account in (None, account)
+                ):
                     injection.remaining -= 1
                     return injection
         return None

@@ -225,6 +225,40 @@ def test_unknown_connected_account_is_refused(emulator):
     assert KEY not in response.text
 
 
+def test_connected_accounts_are_listed_newest_first_in_pages(emulator):
+    for i in range(25):
+        emulator.add_account(f"acct_c{i:02d}", created=T0 + i // 2)  # two share each second
+    add_charges(emulator, [T0], account="acct_implicit")  # connected by adding its data
+    seen = walk(emulator, "/v1/accounts", limit=4)
+    assert len(seen) == len(set(seen)) == 26
+    assert set(seen) == {f"acct_c{i:02d}" for i in range(25)} | {"acct_implicit"}
+    body = get(emulator, "/v1/accounts", limit=100).json()
+    assert body["url"] == "/v1/accounts"
+    createds = [a["created"] for a in body["data"]]
+    assert createds == sorted(createds, reverse=True)
+    assert {a["object"] for a in body["data"]} == {"account"}
+    window = ids(get(emulator, "/v1/accounts", limit=100, **{"created[lt]": T0 + 2}))
+    assert sorted(window) == ["acct_c00", "acct_c01", "acct_c02", "acct_c03"]
+    newest = ids(get(emulator, "/v1/accounts", limit=100))
+    before = get(emulator, "/v1/accounts", limit=3, ending_before=newest[5]).json()
+    assert [a["id"] for a in before["data"]] == newest[2:5]
+    assert before["has_more"] is True
+    assert get(emulator, "/v1/accounts", starting_after="acct_nope").status_code == 404
+    assert get(emulator, "/v1/accounts", status="x").status_code == 400  # unknown parameter
+
+
+def test_a_connected_account_lists_no_accounts_and_a_removed_one_is_gone(emulator):
+    emulator.add_account("acct_one", created=T0)
+    emulator.add_account("acct_two", created=T0 + 1)
+    as_connected = get(emulator, "/v1/accounts", headers={"Stripe-Account": "acct_one"})
+    assert ids(as_connected) == []  # "If you're not a platform, the list is empty"
+    assert get(emulator, "/v1/accounts/acct_two").json()["created"] == T0 + 1
+    emulator.remove_account("acct_two")
+    assert ids(get(emulator, "/v1/accounts")) == ["acct_one"]
+    refused = get(emulator, "/v1/charges", headers={"Stripe-Account": "acct_two"})
+    assert refused.status_code == 403
+
+
 def test_events_older_than_thirty_days_are_not_listed_or_retrievable(emulator):
     now = T0 + 40 * 86_400
     emulator.now = lambda: now

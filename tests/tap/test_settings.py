@@ -38,6 +38,9 @@ OWN_SETTINGS = REQUIRED_SETTINGS | {
     "events_horizon_days",
     "balance_transactions_lookback_days",
     "user_agent",
+    "connected_accounts",
+    "include_platform_account",
+    "account_shard",
 }
 VALID = {"api_key": "sk_test_abc", "start_date": "2024-01-01T00:00:00Z"}
 
@@ -113,12 +116,29 @@ def test_change_capture_settings_are_read_and_a_zero_lookback_turns_it_off() -> 
         ({"events_horizon_days": 31}, "events_horizon_days"),
         ({"events_horizon_days": "thirty"}, "events_horizon_days"),
         ({"balance_transactions_lookback_days": -1}, "balance_transactions_lookback_days"),
+        ({"connected_accounts": "every"}, "connected_accounts"),
+        ({"connected_accounts": "all", "account_ids": ["acct_1A"]}, "account_ids"),
+        ({"include_platform_account": "no"}, "include_platform_account"),
+        ({"account_shard": "2"}, "account_shard"),
+        ({"account_shard": "4/4"}, "account_shard"),
+        ({"account_shard": "0/0"}, "account_shard"),
+        ({"account_shard": "-1/3"}, "account_shard"),
+        ({"account_shard": 3}, "account_shard"),
     ],
 )
 def test_invalid_setting_is_named(config: dict, setting: str) -> None:
     found = problems(**config)
     assert len(found) == 1
     assert found[0].startswith(setting)
+
+
+def test_an_invalid_shard_names_the_setting_its_environment_variable_and_the_form() -> None:
+    (found,) = problems(account_shard="3/3")
+    assert found.startswith("account_shard '3/3' names shard 3 of 3")
+    assert found.endswith("(environment variable TAP_STRIPE_XDM_ACCOUNT_SHARD)")
+    settings = TapSettings.from_config({**VALID, "account_shard": " 2 / 5 "}, user_agent="ua")
+    assert settings.account_shard == (2, 5)
+    assert 'account_shard="2/5"' in settings.describe()
 
 
 def test_wrong_kind_of_key_is_rejected_without_echoing_it() -> None:
@@ -174,7 +194,8 @@ def test_settings_repr_hides_the_key() -> None:
     assert "sk_test_hidden" not in repr(settings)
 
 
-NO_DEFAULT = {"api_key", "start_date", "end_date", "user_agent"}  # user_agent's is computed
+# user_agent: computed; account_shard: every account unless set
+NO_DEFAULT = {"api_key", "start_date", "end_date", "user_agent", "account_shard"}
 
 
 def about_settings() -> dict:
