@@ -140,11 +140,14 @@ class StripeAPI:
         with self._counts_lock:
             return RequestCounts(**vars(self._counts))
 
-    def _count(self, *, retry: bool = False, rate_limited: bool = False) -> None:
+    def _count(
+        self, also: RequestCounts | None, *, retry: bool = False, rate_limited: bool = False
+    ) -> None:
         with self._counts_lock:
-            self._counts.requests += 1
-            self._counts.retries += retry
-            self._counts.rate_limited += rate_limited
+            for counts in (self._counts, also) if also is not None else (self._counts,):
+                counts.requests += 1
+                counts.retries += retry
+                counts.rate_limited += rate_limited
 
     def list_page(
         self,
@@ -152,17 +155,22 @@ class StripeAPI:
         params: Params,
         *,
         account: str | None = None,
+        counts: RequestCounts | None = None,
     ) -> ListPage:
-        """GET one page of `path` (e.g. /v1/charges), retrying transient failures."""
-        body = self._get(path, path, params, account, _LIST_DECODER)
+        """GET one page of `path` (e.g. /v1/charges), retrying transient failures; each
+        attempt is counted in the run's counts and in `counts` (one partition's, say)."""
+        body = self._get(path, path, params, account, _LIST_DECODER, counts)
         return ListPage(body.data, body.has_more)
 
-    def retrieve(self, path: str, *, account: str | None = None) -> dict[str, Any]:
+    def retrieve(
+        self, path: str, *, account: str | None = None, counts: RequestCounts | None = None
+    ) -> dict[str, Any]:
         """GET one object (e.g. /v1/charges/ch_1) under the same limit and retry policy.
 
         A missing object raises StripeRequestError with status 404.
         """
-        return self._get(path.rsplit("/", 1)[0] + "/:id", path, {}, account, _OBJECT_DECODER)
+        endpoint = path.rsplit("/", 1)[0] + "/:id"
+        return self._get(endpoint, path, {}, account, _OBJECT_DECODER, counts)
 
     def _get(
         self,
@@ -171,6 +179,7 @@ class StripeAPI:
         params: Params,
         account: str | None,
         decoder: msgspec.json.Decoder[_T],
+        counts: RequestCounts | None = None,
     ) -> _T:
         url = self._settings.api_url + path
         headers = {**self._headers, "Stripe-Account": account} if account else self._headers
@@ -193,7 +202,9 @@ class StripeAPI:
                     self._limiter.throttled(endpoint, last.limited_by)
                 self._sleep(wait)
             self._limiter.acquire(endpoint)
-            self._count(retry=last is not None, rate_limited=bool(last and last.rate_limited))
+            self._count(
+                counts, retry=last is not None, rate_limited=bool(last and last.rate_limited)
+            )
             try:
                 return self._attempt(url, path, params, headers, account, decoder)
             except _TransientError as transient:

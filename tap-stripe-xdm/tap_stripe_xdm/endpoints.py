@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from tap_stripe_xdm.api import ListPage, StripeAPI
+from tap_stripe_xdm.api import ListPage, RequestCounts, StripeAPI
 from tap_stripe_xdm.errors import StripeRequestError
 from tap_stripe_xdm.event_windows import event_params
 from tap_stripe_xdm.resources import EmbeddedList, Resource
@@ -29,6 +29,9 @@ class ResourceEndpoints:
         self._resource = resource
         self._account = account
         self._list_params: dict[str, str | int] = {"limit": PAGE_LIMIT, **resource.list_params}
+        self.counts = RequestCounts()
+        """This resource's requests in this account (streams and accounts are read at once, so
+        the run's counts do not tell one partition's)."""
 
     def page(self, window: CreatedWindow, starting_after: str | None) -> ListPage:
         """One page of objects created inside `window`, embedded lists completed.
@@ -40,7 +43,9 @@ class ResourceEndpoints:
         if starting_after:
             params["starting_after"] = starting_after
         try:
-            page = self._api.list_page(self._resource.path, params, account=self._account)
+            page = self._api.list_page(
+                self._resource.path, params, account=self._account, counts=self.counts
+            )
         except StripeRequestError as error:
             if starting_after and error.is_missing_cursor:
                 raise CursorLostError(starting_after) from error
@@ -54,7 +59,7 @@ class ResourceEndpoints:
         https://docs.stripe.com/api/customers/delete)."""
         path = f"{self._resource.path}/{quote(object_id, safe='')}"  # the id comes from events
         try:
-            obj = self._api.retrieve(path, account=self._account)
+            obj = self._api.retrieve(path, account=self._account, counts=self.counts)
         except StripeRequestError as error:
             if error.status == 404:
                 return None
@@ -67,7 +72,7 @@ class ResourceEndpoints:
     def events_page(self, start: int, end: int, starting_after: str | None) -> ListPage:
         """One page of this resource's events created in [start, end)."""
         params = event_params(self._resource.event_types, start, end, starting_after, PAGE_LIMIT)
-        return self._api.list_page(EVENTS_PATH, params, account=self._account)
+        return self._api.list_page(EVENTS_PATH, params, account=self._account, counts=self.counts)
 
     def complete(self, objects: list[dict[str, Any]]) -> None:
         """Replace every truncated embedded list (Stripe embeds 10 entries) with the whole list.
@@ -90,7 +95,9 @@ class ResourceEndpoints:
         found: list[dict[str, Any]] = []
         params: dict[str, str | int] = {embedded.parent_param: parent_id, "limit": PAGE_LIMIT}
         while True:
-            page = self._api.list_page(embedded.path, params, account=self._account)
+            page = self._api.list_page(
+                embedded.path, params, account=self._account, counts=self.counts
+            )
             found.extend(page.data)
             if not (page.has_more and page.data):
                 return found

@@ -135,7 +135,7 @@ class PartitionRead:
             iso(end),
             settings.max_concurrency,
         )
-        counts_before = self._run.api.counts()
+        counts_before = self._requests()
         emitted = 0
         complete_to = start
         next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
@@ -185,7 +185,7 @@ class PartitionRead:
             iso(plan.events_start),
             iso(end),
         )
-        counts_before = self._run.api.counts()
+        counts_before = self._requests()
         emitted = 0
         with ThreadPoolExecutor(
             settings.max_concurrency, thread_name_prefix="stripe-refetch"
@@ -231,8 +231,12 @@ class PartitionRead:
             )
         return moved
 
+    def _requests(self) -> RequestCounts:
+        """A snapshot of this partition's request counts."""
+        return RequestCounts(**vars(self._endpoints.counts))
+
     def _log_requests(self, message: str, emitted: int, before: RequestCounts) -> None:
-        counts = self._run.api.counts()
+        counts = self._requests()
         self._logger.info(
             message + " in %d requests (%d retried, %d after a 429)",
             emitted,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -248,3 +250,19 @@ def test_a_failure_stops_the_others_when_they_take_the_baton_back() -> None:
         pass
     assert isinstance(baton.failure, ValueError)
     baton.release()
+
+
+def test_each_stream_logs_its_own_requests(caplog: pytest.LogCaptureFixture) -> None:
+    """Streams read at once share the run's counters; each logs the requests it made itself."""
+    with seeded(StripeDouble()) as double, caplog.at_level(logging.INFO):
+        run_tap(base_config(double.url, max_concurrency=1))
+        listed = {
+            s: sum(1 for r in double.requests if r.path == f"/v1/{s}")
+            for s in ("charges", "prices")
+        }
+    logged = {}
+    for record in caplog.records:
+        found = re.fullmatch(r"Read \d+ (\w+) in (\d+) requests .*", record.getMessage())
+        if found:
+            logged[found.group(1)] = int(found.group(2))
+    assert {s: logged[s] for s in listed} == listed

@@ -114,8 +114,8 @@ def test_object_deleted_between_two_pages_loses_nothing() -> None:
             api = tap.runtime.api
             list_page = api.list_page
 
-            def list_page_then_delete(path, params, *, account=None):
-                page = list_page(path, params, account=account)
+            def list_page_then_delete(path, params, *, account=None, counts=None):
+                page = list_page(path, params, account=account, counts=counts)
                 if not deleted and page.has_more:
                     deleted.append(page.data[-1]["id"])
                     double.delete("customers", page.data[-1]["id"])
@@ -146,13 +146,13 @@ def test_windows_are_read_concurrently_without_tripping_the_rate_limit() -> None
             api = tap.runtime.api
             list_page = api.list_page
 
-            def tracked(path, params, *, account=None):
+            def tracked(path, params, *, account=None, counts=None):
                 nonlocal in_flight, most
                 with lock:
                     in_flight += 1
                     most = max(most, in_flight)
                 try:
-                    return list_page(path, params, account=account)
+                    return list_page(path, params, account=account, counts=counts)
                 finally:
                     with lock:
                         in_flight -= 1
