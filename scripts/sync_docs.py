@@ -146,6 +146,25 @@ def _types(spec: dict[str, Any]) -> list[str]:
     return [t for t in declared if t != "null"] or ["string"]
 
 
+def _plugin_reads_text(spec: dict[str, Any]) -> bool:
+    """Whether Meltano should hand the setting over as the text the user wrote.
+
+    Meltano (4.4.1) converts a value read from an environment variable by its setting's kind
+    before the plugin sees it, and a number, integer or date kind breaks on the way
+    (https://github.com/meltano/meltano/blob/main/src/meltano/core/setting_definition.py,
+    `cast_value` and `post_process_value`): `decimal` makes a `Decimal` its JSON encoder then
+    cannot write ("Object of type Decimal is not JSON serializable") and a non-number raises
+    `[<class 'decimal.ConversionSyntax'>]`, `integer` raises Python's `int()` error naming no
+    setting, `boolean` turns any unknown word into false, and `date_iso8601` reads free text
+    ("yesterday", and 2024-13-01 as 13 January). A setting whose plugin reads text itself (its
+    schema allows a string beside the number or flag, or is an ISO 8601 date-time the plugin
+    checks) is declared `kind: string`: Meltano passes the environment's text and meltano.yml's
+    YAML values through unchanged, and the plugin checks them, naming the setting and its
+    environment variable."""
+    types = _types(spec)
+    return (len(types) > 1 and "string" in types) or spec.get("format") == "date-time"
+
+
 def label(name: str, spec: dict[str, Any]) -> str:
     """The schema's title, else the name's words (`ims_org_id` -> `IMS Org ID`)."""
     if spec.get("title"):
@@ -162,8 +181,8 @@ def setting_definition(name: str, spec: dict[str, Any]) -> dict[str, Any]:
         definition["options"] = [
             {"label": str(value), "value": value} for value in spec["enum"] if value is not None
         ]
-    elif spec.get("format") == "date-time":
-        definition["kind"] = "date_iso8601"
+    elif _plugin_reads_text(spec):
+        definition["kind"] = "string"
     else:
         definition["kind"] = KINDS.get(_types(spec)[0], "string")
     definition["description"] = " ".join((spec.get("description") or name).split())

@@ -201,10 +201,15 @@ class _Shard(_Kind):
 
 
 class _Flag(_Kind):
+    """true or false, also as the text an environment variable carries."""
+
     def schema(self) -> dict[str, Any]:
-        return {"type": ["boolean"]}
+        # "string" too: an environment variable arrives as text.
+        return {"type": ["boolean", "string"]}
 
     def parse(self, raw: Any) -> bool:
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
         if not isinstance(raw, bool):
             raise _InvalidValueError(f"must be true or false (got {raw!r})")
         return raw

@@ -40,9 +40,11 @@ class AepSink(LeanRecordSteps, BatchSink):
     def __init__(self, target: Target, stream_name: str, schema: dict, key_properties: Any) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         self.routed_target = cast(RoutedTarget, target)
-        self.route: Route | UnmappedRoute = self.routed_target.routes.route_for(
-            stream_name, self.schema
-        )
+        routes = self.routed_target.routes
+        # The SDK reads batch_size_rows from the raw config, where an environment variable
+        # leaves it as text ("500"): the drain size is the checked setting instead.
+        self._batch_size_rows = routes.settings.batch_size_rows
+        self.route: Route | UnmappedRoute = routes.route_for(stream_name, self.schema)
 
     def get_validator(self) -> None:
         """No SDK validation of the Stripe-shaped input: the mapped XDM is what gets validated."""

@@ -46,16 +46,10 @@ def tap_env(stripe: StripeDouble) -> dict[str, str]:
 
 
 def target_env(config: dict) -> dict[str, str]:
-    """Settings as Meltano reads them from the environment (objects as JSON).
-
-    Decimal settings are left out: Meltano 4.4.1 cannot serialise a `kind: decimal` value read
-    from an environment variable (README, limits); the doubles need no tuning here anyway.
-    """
+    """Settings as Meltano reads them from the environment (objects as JSON, numbers as text)."""
     return {
         f"TARGET_AEP_{key.upper()}": json.dumps(value) if isinstance(value, dict) else str(value)
         for key, value in config.items()
-        if not isinstance(value, float)
-        and key not in {"request_timeout", "batch_poll_timeout_seconds"}
     }
 
 

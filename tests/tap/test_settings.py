@@ -98,6 +98,7 @@ def test_change_capture_settings_are_read_and_a_zero_lookback_turns_it_off() -> 
         ({"api_key": "pk_test_123"}, "api_key"),
         ({"start_date": None}, "start_date"),
         ({"start_date": "yesterday"}, "start_date"),
+        ({"start_date": "2024-13-01"}, "start_date"),
         ({"end_date": "2023-01-01T00:00:00Z"}, "end_date"),
         ({"api_version": "latest"}, "api_version"),
         ({"api_url": "ftp://example.com"}, "api_url"),
@@ -139,6 +140,16 @@ def test_an_invalid_shard_names_the_setting_its_environment_variable_and_the_for
     settings = TapSettings.from_config({**VALID, "account_shard": " 2 / 5 "}, user_agent="ua")
     assert settings.account_shard == (2, 5)
     assert 'account_shard="2/5"' in settings.describe()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("true", True), ("False", False), (" false ", False)]
+)
+def test_the_flag_takes_true_and_false_as_text_as_an_environment_variable_holds_them(
+    text: str, expected: bool
+) -> None:
+    settings = TapSettings.from_config({**VALID, "capture_changes": text}, user_agent="ua")
+    assert settings.capture_changes is expected
 
 
 def test_wrong_kind_of_key_is_rejected_without_echoing_it() -> None:
