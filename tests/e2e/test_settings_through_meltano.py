@@ -39,6 +39,7 @@ TAP_VALUES: dict[str, object] = {
     "window_size_days": 7.5,
     "visibility_lag_seconds": 0,
     "capture_changes": False,
+    "include_platform_account": False,
     "events_horizon_days": 20.5,
     "balance_transactions_lookback_days": 1.5,
 }
