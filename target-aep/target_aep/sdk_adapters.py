@@ -29,6 +29,8 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.helpers._typing import get_datelike_property_type
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.sinks import Sink
 
 if TYPE_CHECKING:  # the mixin's methods use the Sink it is mixed into
     from singer_sdk.sinks import Sink as _MixedInto
@@ -64,6 +66,21 @@ RELIES_ON: dict[str, dict[str, Any]] = {
             ("singer_sdk.plugin_base", "BaseSingerReader._assert_line_requires", None),
         ],
         "instance_attributes": {"singer_sdk.target_base.Target.__init__": ("_latest_state",)},
+        "called_by": ("singer_sdk.plugin_base", "BaseSingerReader.process_lines"),
+    },
+    "_process_record_message": {
+        "members": [
+            ("singer_sdk.target_base", "Target._process_record_message", ("message_dict",)),
+            ("singer_sdk.sinks.core", "Sink._get_context", ("record",)),
+            ("singer_sdk.sinks.core", "Sink._singer_validate_message", ("record",)),
+            ("singer_sdk.sinks.core", "Sink.preprocess_record", ("record", "context")),
+            ("singer_sdk.mapper", "SameRecordTransform.transform", ("record",)),
+            ("singer_sdk.mapper", "StreamMap.flatten_record", ("record",)),
+        ],
+        "instance_attributes": {
+            "singer_sdk.target_base.Target.__init__": ("_sinks_active",),
+            "singer_sdk.mapper.StreamMap.__init__": ("stream_alias", "flattening_options"),
+        },
         "called_by": ("singer_sdk.plugin_base", "BaseSingerReader.process_lines"),
     },
     "_handle_max_record_age": {
@@ -331,6 +348,55 @@ class TimelyState(HeldState):
             state = self._pending.take_true()
             if state is not None:
                 super()._write_state_message(state)  # held instead when not final (HeldState)
+
+
+class LeanRecordPath:
+    """Mixin for a `Target`: the SDK's per-record path without the steps this target skips.
+
+    For a record of a stream without stream maps (the SDK's identity map, no flattening) into
+    a sink that does not preprocess records, the SDK's own steps in its order, less: the
+    shallow copy of the record (nothing else reads the message after it), the identity
+    transform and its flattening check, the sink lookup by schema, `preprocess_record` (the
+    Sink's identity) and `_after_process_record` (a debug log line). Any other record takes
+    the SDK's path (`Target._process_record_message`). Gain: ~1.5 CPU µs per charge record
+    (the target in-process on 20,000 charges with mapping left out, lean vs SDK path, best of
+    8 runs each on a shared 2-core machine: 15.2 vs 16.6).
+    """
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        sink = self._lean_sink(message_dict)
+        if sink is None:
+            super()._process_record_message(message_dict)  # type: ignore[misc]
+            return
+        record = message_dict["record"]
+        context = sink._get_context(record)
+        sink._add_sdc_metadata_to_record(record, message_dict, context)
+        sink._validate_and_parse(record)
+        sink._singer_validate_message(record)
+        sink.tally_record_read()
+        sink.process_record(record, context)
+        sink.record_counter_metric.increment()
+        if sink.is_full:
+            self.drain_one(sink)  # type: ignore[attr-defined]
+        self._handle_max_record_age()  # type: ignore[attr-defined]
+
+    def _lean_sink(self, message_dict: dict) -> Sink | None:
+        """The sink of a record the lean path can take, else None (the SDK's path)."""
+        stream = message_dict.get("stream")
+        if type(message_dict.get("record")) is not dict:
+            return None
+        maps = self.mapper.stream_maps.get(stream)  # type: ignore[attr-defined]
+        if not maps or len(maps) != 1:
+            return None
+        (stream_map,) = maps
+        if type(stream_map) is not SameRecordTransform or stream_map.stream_alias != stream:
+            return None
+        if stream_map.flattening_options and stream_map.flattening_enabled:
+            return None
+        sink: Sink | None = self._sinks_active.get(stream)  # type: ignore[attr-defined]
+        if sink is None or type(sink).preprocess_record is not Sink.preprocess_record:
+            return None
+        return sink
 
 
 class DrainClock(Protocol):

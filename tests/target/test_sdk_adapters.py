@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import MissingKeyPropertiesError
-from target_aep.sdk_adapters import RELIES_ON, LeanRecordSteps, TimelyState
+from target_aep.sdk_adapters import RELIES_ON, LeanRecordPath, LeanRecordSteps, TimelyState
 from target_aep.sink import AepSink
 from target_aep.target import TargetAep
 
@@ -142,6 +142,27 @@ def test_a_record_without_its_key_property_still_fails(tmp_path, capsys):
         run(tmp_path, [schema_message(), record_message(without_id)])
 
 
+def test_the_lean_record_path_writes_what_the_sdks_path_writes(tmp_path, capsys, monkeypatch):
+    deleted = {**CHARGE, "id": "ch_gone", "_sdc_deleted_at": "2024-01-02T03:04:05Z"}
+    messages = [schema_message(), *(record_message({**CHARGE, "id": f"ch_{n}",
+                "amount": n}) for n in range(3)), record_message(deleted)]  # fmt: skip
+    taken = []
+    lean_sink = TargetAep._lean_sink
+    monkeypatch.setattr(TargetAep, "_lean_sink", lambda t, m: taken.append(1) or lean_sink(t, m))
+    run(tmp_path / "lean", messages)
+    assert len(taken) == 4  # every record went the lean way
+    monkeypatch.setattr(TargetAep, "_lean_sink", lambda target, message: None)
+    run(tmp_path / "sdk", messages)
+    lean, sdk = written(tmp_path / "lean"), written(tmp_path / "sdk")
+    assert lean == sdk
+    assert len(lean) == 4
+
+
+def test_a_record_of_an_unknown_stream_still_fails_as_the_sdk_says(tmp_path):
+    with pytest.raises(Exception, match="before a corresponding schema"):
+        run(tmp_path, [schema_message(), record_message(CHARGE, stream="refunds")])
+
+
 def test_stream_maps_still_filter_and_transform_records(tmp_path, capsys):
     records = [record_message({**CHARGE, "id": f"ch_{n}", "amount": n * 1000}) for n in range(4)]
     run(
@@ -155,22 +176,31 @@ def test_stream_maps_still_filter_and_transform_records(tmp_path, capsys):
     assert {x["eventType"] for x in out} == {"stripe.charge.failed"}
 
 
-def test_the_gc_collects_less_often_while_input_is_read_and_as_before_after(
+def test_the_gc_collects_after_each_drain_only_while_input_is_read_and_as_before_after(
     tmp_path, capsys, monkeypatch
 ):
-    seen = []
+    seen, collected = [], []
     original = AepSink.process_record
+    original_collect = gc.collect
 
     def spy(self, record, context):
-        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
         return original(self, record, context)
 
+    def collect(generation=2):
+        collected.append((generation, len(written(tmp_path))))
+        return original_collect(generation)
+
     monkeypatch.setattr(AepSink, "process_record", spy)
-    before = gc.get_threshold(), gc.get_freeze_count()
-    run(tmp_path, [schema_message(), record_message(CHARGE)])
-    assert seen == [(TargetAep.GC_THRESHOLDS, True)]  # start-up objects frozen: never walked
-    assert TargetAep.GC_THRESHOLDS[0] > before[0][0]
-    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    monkeypatch.setattr(gc, "collect", collect)
+    before = gc.isenabled(), gc.get_freeze_count()
+    records = [record_message({**CHARGE, "id": f"ch_{n}"}) for n in range(5)]
+    run(tmp_path, [schema_message(), *records], batch_size_rows=2)
+    # no automatic collection, start-up objects frozen (never walked) ...
+    assert seen == [(False, True)] * 5
+    # ... and the young generations collected after each drain, its records placed
+    assert collected == [(1, 2), (1, 4), (1, 5)]
+    assert (gc.isenabled(), gc.get_freeze_count()) == before
 
 
 # --- the SDK internals the overrides rely on -------------------------------------------------
@@ -222,6 +252,7 @@ OVERRIDDEN_IN = {
     "_write_state_message": (TargetAep, TimelyState),
     "_process_state_message": (TargetAep, TimelyState),
     "_handle_max_record_age": (TargetAep, TimelyState),
+    "_process_record_message": (TargetAep, LeanRecordPath),
 }
 
 
