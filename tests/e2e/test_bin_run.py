@@ -79,11 +79,11 @@ def clone(tmp_path_factory) -> Path:
     return project
 
 
-def bin_run(project: Path, counts: str) -> subprocess.CompletedProcess:
+def bin_run(project: Path, counts: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bin/run"],
+        ["bin/run", *args],
         cwd=project,
-        env=clean_environment(STRIPE_EMULATOR_COUNTS=counts),
+        env=clean_environment(STRIPE_EMULATOR_COUNTS=counts, **env),
         capture_output=True,
         text=True,
         timeout=900,
@@ -119,3 +119,67 @@ def test_bin_run_stops_with_a_clear_error_when_the_emulator_cannot_start(clone):
     assert "bad seed count 'invoices=5'" in result.stderr  # the emulator's own message
     assert "bin/run: the Stripe emulator did not start" in result.stderr
     assert "meltano --environment" not in result.stderr  # no run against any other Stripe
+
+
+def test_a_changed_start_date_the_bookmarks_make_moot_is_told_with_how_to_start_over(clone):
+    counts = ",".join(f"{name}={n}" for name, n in COUNTS.items())
+    # After the demo run above: an earlier start date than the bookmarks it left.
+    result = bin_run(clone, counts, TAP_STRIPE_XDM_START_DATE="2023-06-01T00:00:00Z")
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert re.search(
+        r"the start date changed to 2023-06-01T00:00:00\+00:00 \(the last run had "
+        r"2024-01-01T00:00:00\+00:00\), but it is before the bookmarks .*"
+        r"To read everything from the start date: bin/run --full-refresh",
+        result.stderr,
+    ), result.stderr[-4000:]
+    # The same start date again: nothing to tell.
+    again = bin_run(clone, counts, TAP_STRIPE_XDM_START_DATE="2023-06-01T00:00:00Z")
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert "the start date changed" not in again.stderr
+
+
+def test_every_missing_or_invalid_setting_is_listed_at_once_by_variable_before_anything_runs(
+    clone,
+):
+    result = bin_run(
+        clone,
+        "charges=1",
+        TAP_STRIPE_XDM_API_KEY="sk_test_abc",
+        STRIPE_START_DATE="2024-13-01",
+        TAP_STRIPE_XDM_MAX_REQUESTS_PER_SECOND="fast",
+        TARGET_AEP_DESTINATION="streaming",
+    )
+
+    assert result.returncode == 2, result.stderr[-4000:]
+    assert "Traceback" not in result.stderr
+    listed = {
+        line.split(":")[0].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("  ") and ":" in line
+    }
+    assert listed == {
+        "STRIPE_START_DATE",  # what meltano.yml's stripe-test environment reads
+        "TAP_STRIPE_XDM_MAX_REQUESTS_PER_SECOND",
+        "TARGET_AEP_IMS_ORG_ID",
+        "TARGET_AEP_CLIENT_ID",
+        "TARGET_AEP_CLIENT_SECRET",
+        "TARGET_AEP_INLET_ID",
+        "TARGET_AEP_TENANT_ID",
+    }, result.stderr
+    assert "'2024-13-01' is not an ISO 8601 date-time" in result.stderr
+    assert "bin/run: 7 setting(s) to fix before anything runs (environment 'stripe-test')" in (
+        result.stderr
+    )
+    assert "meltano --environment" not in result.stderr  # Meltano never ran the pipeline
+
+
+def test_the_stripe_test_path_needs_only_what_the_readme_says(clone):
+    """The README's stripe-test row: a key, STRIPE_START_DATE and TARGET_AEP_TENANT_ID."""
+    result = bin_run(
+        clone, "charges=1", TAP_STRIPE_XDM_API_KEY="sk_test_abc", STRIPE_START_DATE="yesterday"
+    )
+
+    assert result.returncode == 2, result.stderr[-4000:]
+    assert "  STRIPE_START_DATE: start_date 'yesterday' is not an ISO 8601" in result.stderr
+    assert "  TARGET_AEP_TENANT_ID: setting 'tenant_id' is required" in result.stderr
