@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.doubles.stripe_api import StripeDouble
 from tests.e2e.meltano_project import IGNORED
 from tests.shared_paths import REPO_ROOT
 
@@ -183,3 +184,51 @@ def test_the_stripe_test_path_needs_only_what_the_readme_says(clone):
     assert result.returncode == 2, result.stderr[-4000:]
     assert "  STRIPE_START_DATE: start_date 'yesterday' is not an ISO 8601" in result.stderr
     assert "  TARGET_AEP_TENANT_ID: setting 'tenant_id' is required" in result.stderr
+
+
+def test_the_tool_wrappers_run_uv_and_meltano_of_the_clone_from_any_folder(clone, tmp_path):
+    env = clean_environment()
+    about = subprocess.run(
+        [str(clone / "bin" / "uv"), "run", "tap-stripe-xdm", "--about", "--format=json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert about.returncode == 0, about.stderr[-3000:]
+    assert json.loads(about.stdout)["name"] == "tap-stripe-xdm"
+    listed = subprocess.run(
+        [str(clone / "bin" / "meltano"), "config", "list", "--all", "tap-stripe-xdm"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert "TAP_STRIPE_XDM_MAX_REQUESTS_PER_SECOND" in listed.stdout
+
+
+def test_the_stripe_test_path_as_the_readme_writes_it_then_a_full_refresh(clone):
+    """A Stripe account (the tests' Stripe double behind TAP_STRIPE_XDM_API_URL) with the
+    README's stripe-test variables, then `bin/run --full-refresh`."""
+    start = 1735689600  # 2025-01-01
+    with StripeDouble() as stripe:
+        stripe.seed(COUNTS, start=start, end=start + 30 * 86_400, seed=11)
+        env = {
+            "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
+            "STRIPE_START_DATE": "2025-01-01T00:00:00Z",
+            "TARGET_AEP_TENANT_ID": "acme",
+            "TAP_STRIPE_XDM_API_URL": stripe.url,
+        }
+        for args in ((), ("--full-refresh",)):
+            result = bin_run(clone, "charges=1", *args, **env)
+
+            assert result.returncode == 0, result.stderr[-6000:]
+            assert "meltano --environment=stripe-test run" in result.stderr
+            assert "starting the built-in Stripe emulator" not in result.stderr
+            summary = json.loads((clone / "output" / "run_summary.json").read_text())
+            for stream, count in COUNTS.items():
+                assert summary["streams"][stream]["received"] == count, (args, stream)
+                assert summary["streams"][stream]["dead_lettered"] == 0, (args, stream)
