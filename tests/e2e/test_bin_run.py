@@ -13,7 +13,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -232,3 +234,42 @@ def test_the_stripe_test_path_as_the_readme_writes_it_then_a_full_refresh(clone)
             for stream, count in COUNTS.items():
                 assert summary["streams"][stream]["received"] == count, (args, stream)
                 assert summary["streams"][stream]["dead_lettered"] == 0, (args, stream)
+
+
+def test_a_killed_run_is_continued_saying_so_and_a_live_run_is_never_forced_past(clone):
+    counts = "charges=20000,customers=3000,balance_transactions=20000"
+    first = subprocess.Popen(
+        ["bin/run"],
+        cwd=clone,
+        env=clean_environment(STRIPE_EMULATOR_COUNTS=counts),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: bin/run, the emulator, Meltano
+    )
+    try:
+        assert first.stderr is not None
+        for line in first.stderr:  # until Meltano runs the pipeline
+            if "==> meltano --environment=local run" in line:
+                break
+        time.sleep(4)
+        assert first.poll() is None, "the first run ended before it could be killed"
+
+        live = bin_run(clone, counts)  # while the first one runs
+        assert live.returncode == 1, live.stderr[-3000:]
+        assert f"another bin/run (PID {first.pid}) is running the local pipeline" in live.stderr
+        assert "meltano --environment" not in live.stderr
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # a crash: no cleanup, the lock stays
+        first.wait()
+    assert (clone / ".meltano" / "bin-run.local.lock").read_text().strip() == str(first.pid)
+
+    after = bin_run(clone, counts)
+
+    assert after.returncode == 0, after.stderr[-6000:]
+    assert f"the previous bin/run (PID {first.pid}) of local was stopped before it finished" in (
+        after.stderr
+    )
+    assert "meltano --environment=local run --force" in after.stderr
+    assert "already running" not in after.stderr
+    assert not (clone / ".meltano" / "bin-run.local.lock").exists()
