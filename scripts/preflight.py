@@ -4,7 +4,8 @@
 would hand each plugin (`meltano config print`: meltano.yml, the environment and .env merged as
 a run merges them), checks both with the plugins' own settings objects, and prints every
 missing or invalid setting at once, each led by the environment variable to set and what to
-set it to. Exit code 2 when anything must be fixed (nothing has run then), 0 otherwise.
+set it to. Exit code 2 when anything must be fixed (nothing has run then), 0 otherwise; then
+it prints the target's output folder (where bin/run finds the run summary) on stdout.
 
 It also tells when the bookmarks Meltano stored for the environment make the configured start
 date moot: a run resumes from the later of its bookmark and `start_date`
@@ -195,6 +196,7 @@ def main(argv: list[str]) -> int:
             print(notice, file=sys.stderr)
     start_date_file(environment).parent.mkdir(exist_ok=True)
     start_date_file(environment).write_text(f"{settings.start_date}\n")
+    print(configs["target-aep"].get("output_dir") or "output")
     return 0
 
 

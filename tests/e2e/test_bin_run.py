@@ -99,7 +99,7 @@ def test_bin_run_demo_works_without_the_tests_folder(clone):
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-8000:]
     assert "stripe-emulator serving" in result.stderr  # the emulator package answered bin/run
-    summary = json.loads((clone / "output" / "run_summary.json").read_text())
+    summary = json.loads((clone / "output" / "local" / "run_summary.json").read_text())
     for stream, count in COUNTS.items():
         assert summary["streams"][stream]["received"] == count, stream
         assert summary["streams"][stream]["delivered"] == count, stream
@@ -230,10 +230,23 @@ def test_the_stripe_test_path_as_the_readme_writes_it_then_a_full_refresh(clone)
             assert result.returncode == 0, result.stderr[-6000:]
             assert "meltano --environment=stripe-test run" in result.stderr
             assert "starting the built-in Stripe emulator" not in result.stderr
-            summary = json.loads((clone / "output" / "run_summary.json").read_text())
+            output = clone / "output" / "stripe-test"
+            summary = json.loads((output / "run_summary.json").read_text())
             for stream, count in COUNTS.items():
                 assert summary["streams"][stream]["received"] == count, (args, stream)
                 assert summary["streams"][stream]["dead_lettered"] == 0, (args, stream)
+                # The manifest counts each object once: the full refresh started a new folder.
+                manifest = json.loads((output / stream / "manifest.json").read_text())
+                assert sum(f["records"] for f in manifest["files"]) == count, (args, stream)
+        assert "previous output of stripe-test moved to" in result.stderr
+        assert (clone / "output" / "stripe-test.previous" / "charges").is_dir()
+        # The demo's sample data (tenant demo) is in its own folder, never with this account's.
+        written = list((clone / "output" / "stripe-test" / "charges").glob("part-*.json"))
+        assert written
+        assert all('"_demo"' not in path.read_text() for path in written)
+        local = list((clone / "output" / "local" / "charges").glob("part-*.json"))
+        assert local
+        assert all('"_acme"' not in path.read_text() for path in local)
 
 
 def test_a_killed_run_is_continued_saying_so_and_a_live_run_is_never_forced_past(clone):
