@@ -82,3 +82,16 @@ def test_each_stream_gets_its_mapping_dataset_and_schema_from_the_settings(tmp_p
     kept = route.take(example("customers"))
     assert kept is not None
     assert kept.xdm["_id"].startswith("stripe:stripe_customers:")
+
+
+def test_a_value_a_mapping_row_cannot_convert_is_dead_lettered_naming_its_field_paths(tmp_path):
+    route = routes(tmp_path).route_for("charges", singer_schema("charges"))
+    assert route.take({**example("charges"), "amount": "abc"}) is None
+    route.deliver([])
+    (letter,) = letters(tmp_path)
+    by_path = {error["path"]: error for error in letter["errors"]}
+    # The XDM field the row writes, and the source field it read, both by path.
+    assert by_path["/commerce/order/priceTotal"]["keyword"] == "mapping"
+    assert "amount='abc'" in by_path["/commerce/order/priceTotal"]["message"]
+    assert "/_acme/stripe/charge/amount" in by_path
+    assert "" not in by_path
