@@ -8,6 +8,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+from singer_sdk.metrics import METRICS_LOGGER_NAME
+
 from tap_stripe_xdm.api import StripeAPI
 from tap_stripe_xdm.ratelimit import RateLimiter
 from tap_stripe_xdm.retry import RetryPolicy
@@ -27,6 +29,10 @@ class TapRuntime:
     def start(cls, settings: TapSettings, logger: logging.Logger) -> TapRuntime:
         """Start the run: log the effective settings (never the key) and fix its end."""
         logger.info("settings: %s", settings.describe())
+        # The SDK logs its metrics at INFO on this logger (singer_sdk/metrics.py).
+        logging.getLogger(METRICS_LOGGER_NAME).setLevel(
+            logging.INFO if settings.log_metrics else logging.WARNING
+        )
         limiter = RateLimiter(
             settings.max_requests_per_second,
             per_endpoint=settings.max_requests_per_second_per_endpoint,

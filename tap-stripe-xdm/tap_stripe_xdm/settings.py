@@ -463,6 +463,13 @@ class TapSettings:
         "field, counted at the end); fail: stop naming the field.",
         default="evolve",
     )
+    log_metrics: bool = _setting(
+        _Flag(),
+        "Log the Singer SDK's METRIC lines (record counts, HTTP request timings per stream). "
+        "Off by default: the tap's own progress lines and end-of-stream totals say the same "
+        "for a person; on for tools that parse Singer metrics.",
+        default=False,
+    )
     user_agent: str | None = _setting(
         _Text(),
         "User-Agent header. Default (computed from the installed version): "

@@ -40,6 +40,7 @@ TAP_VALUES: dict[str, object] = {
     "visibility_lag_seconds": 0,
     "capture_changes": False,
     "include_platform_account": False,
+    "log_metrics": True,
     "events_horizon_days": 20.5,
     "balance_transactions_lookback_days": 1.5,
 }

@@ -347,3 +347,20 @@ def test_invalid_file_setting_names_the_setting_and_its_environment_variable(
     )
     assert "TAP_STRIPE_XDM_BACKOFF_BASE_SECONDS" in run.stderr
     assert run.stdout == ""
+
+
+@pytest.mark.parametrize("log_metrics", [None, "false", "true"])
+def test_the_sdks_metric_lines_are_logged_only_when_log_metrics_is_on(
+    tmp_path: Path, log_metrics: str | None
+) -> None:
+    with StripeDouble() as double:
+        double.seed({"charges": 3}, start=1_704_067_200, end=1_704_153_600, seed=1)
+        config = tmp_path / "config.json"
+        settings = {"api_key": "sk_test_double", "api_url": double.url, "start_date": "2024-01-01"}
+        if log_metrics is not None:
+            settings["log_metrics"] = log_metrics  # as text, as an environment variable holds it
+        config.write_text(json.dumps(settings))
+        run = run_cli(config)
+    assert run.returncode == 0, run.stderr
+    metric_lines = [line for line in run.stderr.splitlines() if "METRIC" in line]
+    assert bool(metric_lines) == (log_metrics == "true"), run.stderr[-3000:]
