@@ -434,7 +434,14 @@ class IdleAwareReader(MsgSpecReader):
 
 
 def _pipe_descriptor(source: Any) -> int | None:
-    """The file descriptor of `source` when it is a pipe or socket (input that can pause)."""
+    """The file descriptor of `source` when it is a pipe or socket (input that can pause).
+
+    None on Windows, whose `select` takes sockets only
+    (https://docs.python.org/3/library/select.html#select.select): there records are due by
+    age only when the next message arrives.
+    """
+    if os.name == "nt":
+        return None
     try:
         descriptor = source.fileno()
         mode = os.fstat(descriptor).st_mode

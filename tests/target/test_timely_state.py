@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from target_aep import sdk_adapters
 from target_aep.sdk_adapters import PendingStates
 
 from tests.target.examples import example, singer_schema
@@ -89,6 +90,21 @@ def test_the_oldest_waiting_record_gives_the_age_of_the_drain():
     assert pending.oldest == 12.0
     pending.placed("refunds")
     assert pending.oldest is None
+
+
+def test_input_is_waited_for_with_select_on_a_pipe_but_not_on_windows_or_a_file(
+    tmp_path, monkeypatch
+):
+    read, write = os.pipe()
+    try:
+        with open(read, closefd=False) as pipe, (tmp_path / "input").open("w") as file:
+            assert sdk_adapters._pipe_descriptor(pipe) == read
+            assert sdk_adapters._pipe_descriptor(file) is None
+            monkeypatch.setattr(sdk_adapters.os, "name", "nt")
+            assert sdk_adapters._pipe_descriptor(pipe) is None
+    finally:
+        os.close(read)
+        os.close(write)
 
 
 # --- the target as a process -----------------------------------------------------------------
