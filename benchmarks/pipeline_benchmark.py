@@ -33,7 +33,10 @@ emulator enforcing Stripe's live limits: 100 requests/s per account and 25/s per
 (https://docs.stripe.com/rate-limits). The tap is set to the same limits. Prints records/s, the
 ideal time (the larger of all pages / 100 and the largest stream's pages / 25, pages of 100
 objects), the ratio ideal / actual, the 429s the emulator answered and CPU µs per record per
-process. With `--kill`, the same backfill is run with `meltano run` (state kept by Meltano),
+process. The ideal counts list pages only; the emulator's data set gives one subscription in six
+more than 10 items, each a request to `GET /v1/subscription_items` (its own endpoint, 25/s),
+so the floor including those requests is printed too (counted by listing the subscriptions
+before the run). With `--kill`, the same backfill is run with `meltano run` (state kept by Meltano),
 killed with SIGKILL (the whole process group) at three random moments and resumed each time,
 then run to its end: it prints the share of objects written more than once (records in the
 output's files over objects, minus one).
@@ -55,6 +58,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -87,6 +92,32 @@ def ideal_seconds(per_stream: dict[str, int]) -> float:
     largest stream's pages at the endpoint limit, whichever takes longer."""
     pages = {name: math.ceil(n / 100) for name, n in per_stream.items()}
     return max(sum(pages.values()) / LIVE_GLOBAL, max(pages.values()) / LIVE_ENDPOINT)
+
+
+def embedded_list_requests(url: str) -> tuple[int, int]:
+    """Requests the data needs beyond its pages: one GET /v1/subscription_items per
+    subscription whose embedded `items` Stripe truncates (more than 10 items); and the 429s
+    this count itself received (not the pipeline's)."""
+    truncated, refused, after = 0, 0, None
+    while True:
+        query = "limit=100&status=all" + (f"&starting_after={after}" if after else "")
+        headers = {"Authorization": "Bearer sk_test_double"}
+        request = urllib.request.Request(f"{url}/v1/subscriptions?{query}", headers=headers)
+        for _ in range(50):  # the emulator's own limits apply to this count too
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    page = json.load(answer)
+                break
+            except urllib.error.HTTPError as error:
+                if error.code != 429:
+                    raise
+                refused += 1
+                time.sleep(0.2)
+        truncated += sum(1 for sub in page["data"] if sub["items"]["has_more"])
+        if not page["has_more"]:
+            time.sleep(1.5)  # the limits' one-second budgets refill before the measured run
+            return truncated, refused
+        after = page["data"][-1]["id"]
 
 
 def start_emulator(
@@ -303,7 +334,10 @@ def live_limits(project: MeltanoProject, scale: float, env_extra: dict[str, str]
     seed = ",".join(f"{n}={c}" for n, c in per_stream.items())
     emulator, url = start_emulator(seed, LIVE_LATENCY, LIVE_GLOBAL, LIVE_ENDPOINT)
     seeded_cpu = cpu_seconds(emulator.pid)
+    items, counting_429s = 0, 0
     try:
+        items, counting_429s = embedded_list_requests(url)
+        seeded_cpu = cpu_seconds(emulator.pid)
         with tempfile.TemporaryDirectory() as out:
             env = project.env({"TAP_STRIPE_XDM_API_URL": url,
                                "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
@@ -325,13 +359,20 @@ def live_limits(project: MeltanoProject, scale: float, env_extra: dict[str, str]
             records = written_records(Path(out))
     finally:
         emulator_cpu = cpu_seconds(emulator.pid) - seeded_cpu
-        refused = stop_emulator(emulator)
+        refused = stop_emulator(emulator) - counting_429s
+    # what the data itself needs: every page, plus the item lists at their own endpoint
+    pages = sum(math.ceil(n / 100) for n in per_stream.values())
+    floor = max((pages + items) / LIVE_GLOBAL, max(math.ceil(n / 100) for n in
+                per_stream.values()) / LIVE_ENDPOINT, items / LIVE_ENDPOINT)  # fmt: skip
     print(f"live limits (x{scale}): {objects:,} objects "
           f"({', '.join(f'{n} {c:,}' for n, c in per_stream.items())}), "
           f"{LIVE_LATENCY * 1000:.0f} ms latency, {LIVE_GLOBAL:.0f} req/s global, "
           f"{LIVE_ENDPOINT:.0f}/s per endpoint")  # fmt: skip
     print(f"{'':<4}{records:,} records in {elapsed:.1f} s = {records / elapsed:,.0f} rec/s; "
           f"ideal {ideal:.1f} s: ratio {ideal / elapsed:.2f}; 429s received {refused}")  # fmt: skip
+    print(f"{'':<4}the data also needs {items:,} item-list requests (subscriptions with over 10 "
+          f"items, GET /v1/subscription_items at {LIVE_ENDPOINT:.0f}/s): its floor is "
+          f"{floor:.1f} s, ratio {floor / elapsed:.2f}")  # fmt: skip
     per_name: dict[str, float] = {}
     for process, used in cpu.values():
         per_name[process] = per_name.get(process, 0.0) + used
