@@ -231,7 +231,7 @@ def run(
     *,
     report: bool = True,
 ) -> None:
-    set_tap_rate(project, rate or 1000)
+    set_tap_rate(project, rate or 1000, rate or 1000)  # the account's limit, for every endpoint
     emulator, url = start_emulator(counts(scale), latency, rate)
     seeded_cpu = cpu_seconds(emulator.pid)  # generating the data set is not serving it
     try:

@@ -102,6 +102,8 @@ def run_tap(name: str, url: str, start: int, rate: float | None, workdir: Path) 
         "api_url": url,
         "start_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start - DAY)),
         "max_requests_per_second": rate or 10_000,
+        # one stream reads one endpoint: the account's limit is the endpoint's here
+        "max_requests_per_second_per_endpoint": rate or 10_000,
         "max_concurrency": 8,
     }
     config_file = workdir / "config.json"
