@@ -36,13 +36,16 @@ objects), the ratio ideal / actual, the 429s the emulator answered and CPU µs p
 process. The ideal counts list pages only; the emulator's data set gives one subscription in six
 more than 10 items, each a request to `GET /v1/subscription_items` (its own endpoint, 25/s),
 so the floor including those requests is printed too (counted by listing the subscriptions
-before the run). With `--kill`, the same backfill is run with `meltano run` (state kept by Meltano),
+before the run); `--long-subscriptions-every N` seeds one in N instead (e.g. 100, an account of
+mostly small subscriptions, where the pages-only ideal is the floor).
+With `--kill`, the same backfill is run with `meltano run` (state kept by Meltano),
 killed with SIGKILL (the whole process group) at three random moments and resumed each time,
 then run to its end: it prints the share of objects written more than once (records in the
 output's files over objects, minus one).
 
 Run: uv run python benchmarks/pipeline_benchmark.py [--quick]
      uv run python benchmarks/pipeline_benchmark.py --live-limits [--scale 0.25] [--kill]
+         [--long-subscriptions-every N]
 """
 
 from __future__ import annotations
@@ -121,11 +124,17 @@ def embedded_list_requests(url: str) -> tuple[int, int]:
 
 
 def start_emulator(
-    seed_counts: str, latency: float, rate: float | None, endpoint_rate: float | None = None
+    seed_counts: str,
+    latency: float,
+    rate: float | None,
+    endpoint_rate: float | None = None,
+    long_subscriptions_every: int | None = None,
 ) -> tuple:
     args = [sys.executable, "-m", "stripe_emulator", "--port", "0",
             "--seed-counts", seed_counts, "--start", "2024-01-01", "--end", "2026-01-01",
             "--latency", str(latency)]  # fmt: skip
+    if long_subscriptions_every:
+        args += ["--long-subscriptions-every", str(long_subscriptions_every)]
     if rate:
         args += ["--rate-limit", str(rate)]
     if endpoint_rate:
@@ -325,14 +334,16 @@ def pipeline(project: MeltanoProject, env: dict[str, str], *options: str) -> sub
     )
 
 
-def live_limits(project: MeltanoProject, scale: float, env_extra: dict[str, str]) -> None:
+def live_limits(
+    project: MeltanoProject, scale: float, env_extra: dict[str, str], long_every: int | None = None
+) -> None:
     """The live-limits scenario once, end to end; its numbers printed."""
     per_stream = live_counts(scale)
     objects = sum(per_stream.values())
     ideal = ideal_seconds(per_stream)
     set_tap_rate(project, LIVE_GLOBAL, LIVE_ENDPOINT)
     seed = ",".join(f"{n}={c}" for n, c in per_stream.items())
-    emulator, url = start_emulator(seed, LIVE_LATENCY, LIVE_GLOBAL, LIVE_ENDPOINT)
+    emulator, url = start_emulator(seed, LIVE_LATENCY, LIVE_GLOBAL, LIVE_ENDPOINT, long_every)
     seeded_cpu = cpu_seconds(emulator.pid)
     items, counting_429s = 0, 0
     try:
@@ -436,6 +447,11 @@ def main() -> None:
                         help="live limits: kill -9 three times, resume, print the re-sent "
                              "share")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="--kill: seed of the kill moments")
+    parser.add_argument("--long-subscriptions-every", type=int, default=None, metavar="N",
+                        help="live limits: one subscription in N has more than 10 items, each "
+                             "a GET /v1/subscription_items at its own 25/s (emulator default "
+                             "6; e.g. 100 for an account of mostly small "
+                             "subscriptions)")  # fmt: skip
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="keep the inherited PYTHONDONTWRITEBYTECODE, no warm-up")  # fmt: skip
     args = parser.parse_args()
@@ -457,7 +473,7 @@ def main() -> None:
             if args.kill:
                 live_limits_kills(project, args.scale, env, args.seed)
             else:
-                live_limits(project, args.scale, env)
+                live_limits(project, args.scale, env, args.long_subscriptions_every)
             return
         run(project, "zero latency", scale, 0.0, None, env)
         run(project, "zero latency, 2x the data", scale * 2, 0.0, None, env)

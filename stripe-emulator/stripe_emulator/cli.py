@@ -17,6 +17,7 @@ import time
 from stripe_emulator import added_fields
 from stripe_emulator.emulator import DEFAULT_API_VERSION, StripeEmulator
 from stripe_emulator.resources import OBJECT_OF
+from stripe_emulator.seed_data import LONG_SUBSCRIPTIONS_EVERY
 
 
 def _timestamp(text: str) -> int:
@@ -66,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--events", action="store_true", help="also record each seeded object's creation event"
     )
+    parser.add_argument(
+        "--long-subscriptions-every",
+        type=int,
+        default=LONG_SUBSCRIPTIONS_EVERY,
+        metavar="N",
+        help="one seeded subscription in N has more than 10 items (Stripe embeds 10; a reader "
+        f"completes the rest from /v1/subscription_items); default {LONG_SUBSCRIPTIONS_EVERY}",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument(
         "--rate-limit",
@@ -104,7 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     for resource, path, value in args.added_field:
         emulator.add_fields(resource, {path: value})
     if args.seed_counts:
-        emulator.seed(args.seed_counts, start=start, end=end, seed=args.seed, events=args.events)
+        emulator.seed(
+            args.seed_counts,
+            start=start,
+            end=end,
+            seed=args.seed,
+            events=args.events,
+            long_subscriptions_every=args.long_subscriptions_every,
+        )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())

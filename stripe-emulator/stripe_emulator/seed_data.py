@@ -66,6 +66,11 @@ class _OlderPicker:
         return self._objs[self._rng.randrange(upto)]
 
 
+# One subscription in six has more than 10 items by default: enough to exercise the completion
+# of truncated item lists everywhere; benchmarks of a typical account ask for fewer.
+LONG_SUBSCRIPTIONS_EVERY = 6
+
+
 def seed_objects(
     counts: dict[str, int], *, start: int, end: int, seed: int = 0
 ) -> dict[str, list[dict[str, Any]]]:
@@ -94,10 +99,17 @@ class _ChargePlan:
 
 
 def iter_seed_objects(
-    counts: dict[str, int], *, start: int, end: int, seed: int = 0
+    counts: dict[str, int],
+    *,
+    start: int,
+    end: int,
+    seed: int = 0,
+    long_subscriptions_every: int = LONG_SUBSCRIPTIONS_EVERY,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """A consistent data set, one finished (resource, object) at a time so memory stays flat:
-    `counts` objects per resource, `created` spread over [start, end).
+    `counts` objects per resource, `created` spread over [start, end). One subscription in
+    `long_subscriptions_every` has 11-14 items (Stripe embeds 10, so a reader completes them
+    from /v1/subscription_items); the second subscription always does (below 2: only it).
 
     Guarantees (when the counts allow): every subscription status incl. canceled; some
     subscriptions with more than 10 items; inactive and one-time prices; several currencies
@@ -136,7 +148,8 @@ def iter_seed_objects(
             status = SUBSCRIPTION_STATUSES[i]
         else:
             status = rng.choices(SUBSCRIPTION_STATUSES, SUBSCRIPTION_STATUS_WEIGHTS)[0]
-        n_items = rng.randint(11, 14) if i % 6 == 1 else rng.choice((1, 1, 1, 2, 3))
+        long = i == 1 or (long_subscriptions_every > 1 and i % long_subscriptions_every == 1)
+        n_items = rng.randint(11, 14) if long else rng.choice((1, 1, 1, 2, 3))
         currency = pick_currency(rng)
         pool = [p for p in prices if p["currency"] == currency and p["type"] == "recurring"]
         rng.shuffle(pool)

@@ -27,7 +27,7 @@ from stripe_emulator.resources import (
     DELETE_EVENT,
     OBJECT_OF,
 )
-from stripe_emulator.seed_data import iter_seed_objects
+from stripe_emulator.seed_data import LONG_SUBSCRIPTIONS_EVERY, iter_seed_objects
 
 EMBEDDED_ITEMS = 10  # Stripe embeds the first page (10) of subscription items
 
@@ -307,6 +307,7 @@ class StripeStore:
         seed: int = 0,
         account: str | None = None,
         events: bool = False,
+        long_subscriptions_every: int = LONG_SUBSCRIPTIONS_EVERY,
     ) -> None:
         """Realistic cross-linked objects (seed_data.iter_seed_objects), created in [start, end).
 
@@ -315,7 +316,7 @@ class StripeStore:
         `created` second, carrying the object as seeded.
         """
         with _gc_paused():
-            self._seed(counts, start, end, seed, account, events)
+            self._seed(counts, start, end, seed, account, events, long_subscriptions_every)
 
     def _seed(
         self,
@@ -325,8 +326,15 @@ class StripeStore:
         seed: int,
         account: str | None,
         events: bool,
+        long_subscriptions_every: int,
     ) -> None:
-        objects = iter_seed_objects(counts, start=start, end=end, seed=seed)
+        objects = iter_seed_objects(
+            counts,
+            start=start,
+            end=end,
+            seed=seed,
+            long_subscriptions_every=long_subscriptions_every,
+        )
         with self._lock:
             data = self._data(account)
             for resource, obj in objects:

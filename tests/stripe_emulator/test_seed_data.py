@@ -56,3 +56,33 @@ def test_seed_is_reproducible_from_its_seed():
     other = seed_data.seed_objects({"charges": 20, "customers": 5}, start=T0, end=T0 + 99, seed=5)
     assert first == again
     assert [c["id"] for c in first["charges"]] != [c["id"] for c in other["charges"]]
+
+
+def long_subscriptions(emulator) -> int:
+    return sum(len(s["items"]["data"]) > 10 for s in emulator.objects("subscriptions"))
+
+
+def test_one_subscription_in_six_has_more_items_than_stripe_embeds_unless_told_otherwise(
+    emulator,
+):
+    emulator.seed({"subscriptions": 600}, start=T0, end=T0 + 86_400)
+    assert long_subscriptions(emulator) == 100
+
+
+def test_long_subscriptions_every_n_seeds_fewer_and_always_keeps_one(emulator):
+    emulator.seed({"subscriptions": 600}, start=T0, end=T0 + 86_400, long_subscriptions_every=100)
+    assert long_subscriptions(emulator) == 6
+    emulator.seed(
+        {"subscriptions": 600},
+        start=T0,
+        end=T0 + 86_400,
+        account="acct_1",
+        long_subscriptions_every=0,
+    )
+    assert (
+        sum(
+            len(s["items"]["data"]) > 10
+            for s in emulator.objects("subscriptions", account="acct_1")
+        )
+        == 1
+    )
