@@ -86,7 +86,8 @@ def describe_failure(
         advice = (
             f"The key in setting api_key has no access to connected account {account}: it is "
             "not connected to your platform, or its access was revoked. Fix account_ids or "
-            "reconnect the account."
+            "reconnect the account (with connected_accounts all, the run skips it and reads "
+            "the others)."
         )
     elif status == 403:
         permission = READ_PERMISSION.get(resource, resource)

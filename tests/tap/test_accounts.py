@@ -172,3 +172,16 @@ def test_an_accounts_shard_is_fixed_by_its_id_alone() -> None:
     # shards and so between states.
     assert [shard_of(f"acct_{n}", 5) for n in range(8)] == [2, 4, 1, 1, 2, 0, 3, 3]
     assert shard_of(None, 7) == 0
+
+
+def test_switching_from_listed_to_all_keeps_the_listed_accounts_bookmarks(double):
+    listed = base_config(double.url, account_ids=["acct_1Alpha", "acct_1Bravo"])
+    first = run_tap(listed, streams={"charges"})
+    assert set(by_account(first)) == {"acct_1Alpha", "acct_1Bravo"}
+    config = base_config(double.url, connected_accounts="all")
+    second = run_tap(config, state=first.final_state, streams={"charges"})
+    # the listed accounts resume (nothing new); the others, and the platform, start over
+    assert by_account(second) == {
+        None: charge_ids(double),
+        "acct_1Charlie": charge_ids(double, "acct_1Charlie"),
+    }
