@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -127,3 +129,23 @@ def charges_only_catalog(config_file: Path) -> dict:
             if metadata["breadcrumb"] == []:
                 metadata["metadata"]["selected"] = entry["tap_stream_id"] == "charges"
     return catalog
+
+
+def kill_after(tap: subprocess.Popen[bytes], *, records: int, states: int) -> TapRun:
+    """SIGKILL a running tap once it has printed `records` RECORDs and `states` STATEs; its
+    complete messages (a line cut by the kill is not a message)."""
+    assert tap.stdout is not None
+    lines: list[bytes] = []
+    seen_records = seen_states = 0
+    for line in tap.stdout:
+        lines.append(line)
+        seen_records += b'"type":"RECORD"' in line
+        seen_states += b'"type":"STATE"' in line
+        if seen_records >= records and seen_states >= states:
+            break
+    os.kill(tap.pid, signal.SIGKILL)
+    lines += tap.stdout.read().splitlines()
+    tap.wait()
+    assert tap.returncode == -signal.SIGKILL
+    complete = [line.strip() for line in lines if line.strip().endswith(b"}")]
+    return TapRun(parse_lines(b"\n".join(complete)))

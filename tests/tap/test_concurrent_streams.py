@@ -7,9 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +20,14 @@ from tap_stripe_xdm.resources import RESOURCES
 from tap_stripe_xdm.sdk_adapters import Baton, RunStoppedError
 
 from tests.doubles.stripe_api import StripeDouble
-from tests.tap.tap_run import SEEDED_END, SEEDED_START, TapRun, base_config, parse_lines, run_tap
+from tests.tap.tap_run import (
+    SEEDED_END,
+    SEEDED_START,
+    TapRun,
+    base_config,
+    kill_after,
+    run_tap,
+)
 
 STREAMS = [resource.name for resource in RESOURCES]
 COUNTS = {
@@ -163,21 +168,7 @@ def test_kill_9_mid_run_then_resume_from_the_last_state_loses_nothing(tmp_path: 
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        assert tap.stdout is not None
-        lines: list[bytes] = []
-        records = states = 0
-        for line in tap.stdout:
-            lines.append(line)
-            records += b'"type":"RECORD"' in line
-            states += b'"type":"STATE"' in line
-            if records >= 1_200 and states >= 6:
-                break
-        os.kill(tap.pid, signal.SIGKILL)
-        lines += tap.stdout.read().splitlines()
-        tap.wait()
-        assert tap.returncode == -signal.SIGKILL
-        complete = [line.strip() for line in lines if line.strip().endswith(b"}")]
-        killed = TapRun(parse_lines(b"\n".join(complete)))
+        killed = kill_after(tap, records=1_200, states=6)
         assert 0 < len(killed.records()) < sum(COUNTS.values()), "the kill must land mid-run"
         objects = created_by_id(double)
         assert_valid_singer_prefix(killed, objects)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +17,7 @@ from tests.tap.tap_run import (
     TapRun,
     base_config,
     charges_only_catalog,
-    parse_lines,
+    kill_after,
     run_tap,
 )
 
@@ -143,23 +141,7 @@ def test_kill_9_mid_backfill_then_rerun_from_last_state_loses_nothing(tmp_path: 
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        assert tap.stdout is not None
-        lines: list[bytes] = []
-        records = 0
-        states = 0
-        for line in tap.stdout:
-            lines.append(line)
-            records += b'"type":"RECORD"' in line
-            states += b'"type":"STATE"' in line
-            if records >= 1_000 and states >= 3:
-                break
-        os.kill(tap.pid, signal.SIGKILL)
-        lines += tap.stdout.read().splitlines()
-        tap.wait()
-        assert tap.returncode == -signal.SIGKILL
-        # a line cut by the kill is not a message; every complete line is
-        complete = [line.strip() for line in lines if line.strip().endswith(b"}")]
-        killed = TapRun(parse_lines(b"\n".join(complete)))
+        killed = kill_after(tap, records=1_000, states=3)
         assert 0 < len(killed.ids()) < 3_000, "the kill must land mid-backfill"
         last_state = killed.final_state
         bookmark = last_state["bookmarks"]["charges"]["replication_key_value"]
