@@ -253,35 +253,9 @@ def run(
                     **extra_env,
                 }
             )
-            peaks: dict[str, int] = {}
-            cpu: dict[int, tuple[str, float]] = {}
-            done = threading.Event()
-            started = time.perf_counter()
-            proc = subprocess.Popen(
-                [
-                    str(project.meltano),
-                    "run",
-                    "--full-refresh",
-                    "--state-id-suffix",
-                    "benchmark",
-                    "tap-stripe-xdm",
-                    "target-aep",
-                ],
-                cwd=project.root,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+            elapsed, peaks, cpu = sampled_run(
+                project, env, name, "--full-refresh", "--state-id-suffix", "benchmark"
             )
-            sampler = threading.Thread(target=sample, args=(proc.pid, peaks, cpu, done))
-            sampler.start()
-            _, err = proc.communicate()
-            elapsed = time.perf_counter() - started
-            done.set()
-            sampler.join()
-            if proc.returncode != 0:
-                print(err[-3000:])
-                raise SystemExit(f"{name}: meltano run failed ({proc.returncode})")
             summary = json.loads((Path(out) / "run_summary.json").read_text())
             records = sum(s["written"] if "written" in s else s["delivered"]
                           for s in summary["streams"].values())  # fmt: skip
@@ -334,6 +308,28 @@ def pipeline(project: MeltanoProject, env: dict[str, str], *options: str) -> sub
     )
 
 
+def sampled_run(
+    project: MeltanoProject, env: dict[str, str], name: str, *options: str
+) -> tuple[float, dict[str, int], dict[int, tuple[str, float]]]:
+    """One `meltano run` to its end while its processes are sampled: the seconds it took, peak
+    RSS per process and CPU per process; a failed run stops the benchmark, showing its stderr."""
+    peaks: dict[str, int] = {}
+    cpu: dict[int, tuple[str, float]] = {}
+    done = threading.Event()
+    started = time.perf_counter()
+    proc = pipeline(project, env, *options)
+    sampler = threading.Thread(target=sample, args=(proc.pid, peaks, cpu, done))
+    sampler.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        print(err[-3000:])
+        raise SystemExit(f"{name}: meltano run failed ({proc.returncode})")
+    return elapsed, peaks, cpu
+
+
 def live_limits(
     project: MeltanoProject, scale: float, env_extra: dict[str, str], long_every: int | None = None
 ) -> None:
@@ -353,20 +349,9 @@ def live_limits(
             env = project.env({"TAP_STRIPE_XDM_API_URL": url,
                                "TAP_STRIPE_XDM_API_KEY": "sk_test_double",
                                "TARGET_AEP_OUTPUT_DIR": out, **env_extra})  # fmt: skip
-            peaks: dict[str, int] = {}
-            cpu: dict[int, tuple[str, float]] = {}
-            done = threading.Event()
-            started = time.perf_counter()
-            proc = pipeline(project, env, "--full-refresh", "--state-id-suffix", "live")
-            sampler = threading.Thread(target=sample, args=(proc.pid, peaks, cpu, done))
-            sampler.start()
-            _, err = proc.communicate()
-            elapsed = time.perf_counter() - started
-            done.set()
-            sampler.join()
-            if proc.returncode != 0:
-                print(err[-3000:])
-                raise SystemExit(f"live limits: meltano run failed ({proc.returncode})")
+            elapsed, _peaks, cpu = sampled_run(
+                project, env, "live limits", "--full-refresh", "--state-id-suffix", "live"
+            )
             records = written_records(Path(out))
     finally:
         emulator_cpu = cpu_seconds(emulator.pid) - seeded_cpu
