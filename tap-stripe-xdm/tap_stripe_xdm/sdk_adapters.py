@@ -18,7 +18,7 @@ the default identity stream map: best of 5 x 20,000 records, Python 3.11, singer
 after another: it syncs every partition at the same time, each by the SDK's own `Stream.sync`
 (`Baton` keeps the output single-writer). `announce_schema` is no speed-up: the SDK has no
 public way to change a stream's schema during a run, which `schema_drift: evolve` needs
-(schema_drift.py).
+(schema_drift.py). `drop_env_notice` keeps one SDK start-up line out of the log.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import collections
 import contextlib
 import datetime
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,25 @@ from singer_sdk import Stream, Tap
 from singer_sdk.mapper import PluginMapper
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, Breadcrumb, SelectionMask
 from singer_sdk.singerlib.encoding.simple import RecordMessage
+
+# What singer-sdk logs at INFO on the plugin's logger when the plugin is built without
+# `parse_env_config` (singer_sdk/plugin_base.py, `PluginBase.__init__`): Meltano always builds it
+# so, passing every setting in the config file, and the tap is built twice per `meltano run`
+# (discovery, then the sync), so a person saw this twice per run, saying nothing to act on.
+SDK_ENV_NOTICE = "Skipping parse of env var settings..."
+
+
+class _DropEnvNotice(logging.Filter):
+    """Drops the SDK's `SDK_ENV_NOTICE` line, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != SDK_ENV_NOTICE
+
+
+def drop_env_notice(logger: logging.Logger) -> None:
+    """Keep the SDK's `SDK_ENV_NOTICE` off `logger` (once per logger, however often called)."""
+    if not any(isinstance(f, _DropEnvNotice) for f in logger.filters):
+        logger.addFilter(_DropEnvNotice())
 
 
 class _MemoizedSelectionMask(SelectionMask):

@@ -10,7 +10,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_stripe_xdm.accounts import RunAccounts
 from tap_stripe_xdm.runtime import TapRuntime
-from tap_stripe_xdm.sdk_adapters import Baton, sync_partitions_concurrently
+from tap_stripe_xdm.sdk_adapters import Baton, drop_env_notice, sync_partitions_concurrently
 from tap_stripe_xdm.settings import SettingsError, TapSettings
 from tap_stripe_xdm.streams import StripeStream, discover
 from tap_stripe_xdm.writer import BufferedMsgSpecWriter
@@ -26,6 +26,7 @@ class TapStripeXdm(Tap):
     config_jsonschema = TapSettings.config_jsonschema()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        drop_env_notice(self.logger)  # before the SDK's constructor logs it
         super().__init__(*args, **kwargs)
         if kwargs.get("validate_config", True):
             try:

@@ -17,6 +17,7 @@ tests/target/test_sdk_adapters.py fails naming the override when an installed SD
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import select
@@ -51,6 +52,25 @@ SDC_BOOKKEEPING = frozenset(
         "_sdc_sync_started_at",
     }
 )
+
+# What singer-sdk logs at INFO on the plugin's logger when the plugin is built without
+# `parse_env_config` (singer_sdk/plugin_base.py, `PluginBase.__init__`): Meltano always builds it
+# so, passing every setting in the config file; a line per run with nothing to act on.
+SDK_ENV_NOTICE = "Skipping parse of env var settings..."
+
+
+class _DropEnvNotice(logging.Filter):
+    """Drops the SDK's `SDK_ENV_NOTICE` line, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != SDK_ENV_NOTICE
+
+
+def drop_env_notice(logger: logging.Logger) -> None:
+    """Keep the SDK's `SDK_ENV_NOTICE` off `logger` (once per logger, however often called)."""
+    if not any(isinstance(f, _DropEnvNotice) for f in logger.filters):
+        logger.addFilter(_DropEnvNotice())
+
 
 # Override -> the SDK's private members it relies on: (module, attribute path, parameter names;
 # None where the member is not called with parameters), and the SDK function that must still

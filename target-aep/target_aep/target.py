@@ -16,7 +16,12 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 from target_aep.mapping import MAPPING_NAMES
 from target_aep.route import Routes
 from target_aep.run_summary import render_table, write_summary
-from target_aep.sdk_adapters import IdleAwareReader, LeanRecordPath, TimelyState
+from target_aep.sdk_adapters import (
+    IdleAwareReader,
+    LeanRecordPath,
+    TimelyState,
+    drop_env_notice,
+)
 from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
 
@@ -64,6 +69,7 @@ class TargetAep(LeanRecordPath, TimelyState, Target):
         checked: `validate_config` is kept for the SDK's signature)."""
         # The SDK's own schema check would stop the run before the settings check could add
         # its findings; the settings check covers the SDK's built-in settings too.
+        drop_env_notice(self.logger)  # before the SDK's constructor logs it
         super().__init__(
             config=config, parse_env_config=parse_env_config, validate_config=False, **kwargs
         )

@@ -3,10 +3,14 @@ and are still present in the installed singer-sdk."""
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 from singer_sdk import Stream
-from tap_stripe_xdm.sdk_adapters import missing_sdk_internals
+from tap_stripe_xdm.sdk_adapters import SDK_ENV_NOTICE, missing_sdk_internals
 from tap_stripe_xdm.tap import TapStripeXdm
 
 from tests.tap.conftest import SEED_COUNTS
@@ -68,3 +72,14 @@ def test_the_sdk_keeps_no_running_maximum_and_does_not_warn(seeded_double, caplo
     assert len(run.records()) == SEED_COUNTS["charges"]
     assert not [r for r in caplog.records if "not resumable" in r.getMessage()]
     assert all("progress_markers" not in s["bookmarks"].get("charges", {}) for s in run.states)
+
+
+def test_the_sdks_env_settings_notice_is_not_logged(seeded_double, tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(base_config(seeded_double.url)))
+    tap = [sys.executable, "-m", "tap_stripe_xdm.tap", "--config", str(config)]
+    for command in ([*tap, "--discover"], tap):  # what Meltano runs: discovery, then the sync
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert SDK_ENV_NOTICE not in done.stderr
+    assert "tap-stripe-xdm v" in done.stderr  # the SDK's other start-up lines still come

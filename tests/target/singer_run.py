@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from target_aep.mapping import mapper_for
 from target_aep.mapping.converters import MappingOptions
@@ -18,6 +21,19 @@ def run_in_process(config: dict, messages: list[dict], capsys) -> list[dict]:
     target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
     out = capsys.readouterr().out
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def run_cli(config: dict, messages: list[dict], tmp_path: Path) -> subprocess.CompletedProcess:
+    """Run the installed `target-aep` as Meltano does (a config file, messages on stdin)."""
+    config_file = tmp_path / "target-config.json"
+    config_file.write_text(json.dumps(config))
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("target-aep")), "--config", str(config_file)],
+        input="".join(json.dumps(message) + "\n" for message in messages),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def record_messages(stream: str, schema: dict, records: list[dict], state: dict) -> list[dict]:

@@ -17,9 +17,18 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import MissingKeyPropertiesError
-from target_aep.sdk_adapters import RELIES_ON, LeanRecordPath, LeanRecordSteps, TimelyState
+from target_aep.sdk_adapters import (
+    RELIES_ON,
+    SDK_ENV_NOTICE,
+    LeanRecordPath,
+    LeanRecordSteps,
+    TimelyState,
+)
 from target_aep.sink import AepSink
 from target_aep.target import TargetAep
+
+from tests.target.examples import example, singer_schema
+from tests.target.singer_run import record_messages, run_cli
 
 SCHEMA = {
     "type": "object",
@@ -283,3 +292,13 @@ def test_a_missing_internal_is_reported_naming_what_changed():
         "Sink.__init__ no longer sets self._no_such_attribute",
         "singer_sdk.target_base.Target._process_record_message no longer calls _no_such_step",
     ]
+
+
+def test_the_sdks_env_settings_notice_is_not_logged(tmp_path) -> None:
+    charge = example("charges")
+    messages = record_messages("charges", singer_schema("charges"), [charge], {"bookmarks": {}})
+    config = {"tenant_id": "acme", "output_dir": str(tmp_path / "out")}
+    done = run_cli(config, messages, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "target-aep v" in done.stderr  # the SDK's other start-up lines still come
+    assert SDK_ENV_NOTICE not in done.stderr
