@@ -176,13 +176,13 @@ def label(name: str, spec: dict[str, Any]) -> str:
 def setting_definition(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     """One Meltano setting: kind, label, description, default value, secrecy."""
     definition: dict[str, Any] = {"name": name, "label": label(name, spec)}
-    if spec.get("enum"):
+    if _plugin_reads_text(spec):  # a flag's enum of true/false and their text included
+        definition["kind"] = "string"
+    elif spec.get("enum"):
         definition["kind"] = "options"
         definition["options"] = [
             {"label": str(value), "value": value} for value in spec["enum"] if value is not None
         ]
-    elif _plugin_reads_text(spec):
-        definition["kind"] = "string"
     else:
         definition["kind"] = KINDS.get(_types(spec)[0], "string")
     definition["description"] = " ".join((spec.get("description") or name).split())

@@ -253,6 +253,12 @@ class TargetSettings:
         "used (STATE follows the batch policy).",
         minimum=0,
     )
+    log_metrics: bool = boolean(
+        False,
+        "Log the Singer SDK's METRIC lines (batch processing times, record counts per stream). "
+        "Off by default: the run summary says the same for a person; on for tools that parse "
+        "Singer metrics.",
+    )
     # --- Adobe Experience Platform (streaming and batch destinations, Schema Registry) --------
     ims_org_id: str | None = text(None, "IMS organisation id (...@AdobeOrg).")
     client_id: str | None = text(None, "OAuth server-to-server client id.")

@@ -8,10 +8,12 @@ dead-letter file, dataset schemas), the input loop, and the run summary at the e
 from __future__ import annotations
 
 import gc
+import logging
 from typing import IO, Any, ClassVar
 
 from singer_sdk import Target
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
+from singer_sdk.metrics import METRICS_LOGGER_NAME
 
 from target_aep.mapping import MAPPING_NAMES
 from target_aep.route import Routes
@@ -77,6 +79,11 @@ class TargetAep(LeanRecordPath, TimelyState, Target):
             self.config, mapping_names=MAPPING_NAMES, sdk_schema=self.config_jsonschema
         )
         self.logger.info("%s", self.settings.log_line())
+        # The SDK logs its metrics at INFO on this logger (singer_sdk/metrics.py); its
+        # constructor has just set the level, so this one stands.
+        logging.getLogger(METRICS_LOGGER_NAME).setLevel(
+            logging.INFO if self.settings.log_metrics else logging.WARNING
+        )
         self.routes = Routes(self.settings)
         if self.routes.delivery.state_follows_drains:
             # STATE as soon as it is true: drains by size and by age, each followed by the

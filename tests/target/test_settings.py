@@ -20,7 +20,7 @@ from target_aep.target import TargetAep
 
 from tests.doubles.aep_api import aep_double
 from tests.target.examples import example, singer_schema
-from tests.target.singer_run import dataset_schema, record_messages
+from tests.target.singer_run import dataset_schema, record_messages, run_cli
 
 CREDENTIALS = {"ims_org_id": "O@AdobeOrg", "client_id": "c", "client_secret": "s3cr3t-value"}
 NUMBER_SETTINGS = [
@@ -330,3 +330,17 @@ def test_each_setting_group_is_enough_to_start_and_needs_every_member(group):
 @pytest.mark.parametrize("destination", DESTINATIONS)
 def test_every_destination_has_a_setting_group(destination):
     assert any(_starts(group, destination) for group in SETTING_GROUPS)
+
+
+@pytest.mark.parametrize("log_metrics", [None, "false", "true"])
+def test_the_sdks_metric_lines_are_logged_only_when_log_metrics_is_on(tmp_path, log_metrics):
+    config: dict = {"tenant_id": "acme", "output_dir": str(tmp_path / "out")}
+    if log_metrics is not None:
+        config["log_metrics"] = log_metrics  # as text, as an environment variable holds it
+    charges = [{**example("charges"), "id": f"ch_metric_{n}"} for n in range(3)]
+    messages = record_messages("charges", singer_schema("charges"), charges, {"bookmarks": {}})
+    done = run_cli(config, messages, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metric_lines = [line for line in done.stderr.splitlines() if "METRIC" in line]
+    assert bool(metric_lines) == (log_metrics == "true"), done.stderr[-3000:]
+    assert "Run summary:" in done.stderr  # the target's own lines stay
