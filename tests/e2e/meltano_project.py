@@ -1,6 +1,6 @@
 """A throwaway copy of this Meltano project, driven with the real Meltano CLI.
 
-The copy holds what a user's clone holds (meltano.yml and the two plugin packages); Meltano
+The copy holds what a user's clone holds (meltano.yml, logging.yaml and the two plugin packages); Meltano
 installs the plugins into the copy's own .meltano/ exactly as on a fresh machine.
 """
 
@@ -32,6 +32,7 @@ class MeltanoProject:
         self.root = root
         self.meltano = meltano_executable()
         shutil.copy2(REPO_ROOT / "meltano.yml", root / "meltano.yml")
+        shutil.copy2(REPO_ROOT / "logging.yaml", root / "logging.yaml")  # Meltano's log setup
         for package in ("tap-stripe-xdm", "target-aep"):
             shutil.copytree(REPO_ROOT / package, root / package, ignore=IGNORED)
 
