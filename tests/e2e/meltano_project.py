@@ -1,7 +1,7 @@
 """A throwaway copy of this Meltano project, driven with the real Meltano CLI.
 
-The copy holds what a user's clone holds (meltano.yml, logging.yaml and the two plugin packages); Meltano
-installs the plugins into the copy's own .meltano/ exactly as on a fresh machine.
+The copy holds what a user's clone holds (meltano.yml, logging.yaml and the two plugin
+packages); Meltano installs the plugins into the copy's own .meltano/ exactly as on a fresh machine.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""logging.yaml: Meltano's own console log, less its line per STATE, through a real `meltano run`."""
+"""logging.yaml: Meltano's own console log less its line per STATE, in a real `meltano run`."""
 
 from __future__ import annotations
 
