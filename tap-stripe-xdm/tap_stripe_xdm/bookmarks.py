@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_stripe_xdm.instants import unix_from_iso
+from tap_stripe_xdm.instants import iso, unix_from_iso
 
 REPLICATION_KEY = "created"
 
@@ -35,6 +35,13 @@ def _as_unix(value: Any) -> int | None:
             return int(text)
         return unix_from_iso(text)
     return None
+
+
+def readable(value: Any) -> str:
+    """A bookmark or start date of any supported form as ISO 8601 in UTC (as the tap's own
+    log lines write instants); anything else as it is."""
+    unix = _as_unix(value)
+    return iso(unix) if unix is not None else str(value)
 
 
 def later_bookmark(value: Any, start_date_value: Any) -> int | None:

@@ -18,7 +18,8 @@ the default identity stream map: best of 5 x 20,000 records, Python 3.11, singer
 after another: it syncs every partition at the same time, each by the SDK's own `Stream.sync`
 (`Baton` keeps the output single-writer). `announce_schema` is no speed-up: the SDK has no
 public way to change a stream's schema during a run, which `schema_drift: evolve` needs
-(schema_drift.py). `drop_env_notice` keeps one SDK start-up line out of the log.
+(schema_drift.py). `drop_env_notice` keeps one SDK start-up line out of the log;
+`readable_bookmark_line` shows the bookmark of another as ISO 8601.
 """
 
 from __future__ import annotations
@@ -57,6 +58,32 @@ def drop_env_notice(logger: logging.Logger) -> None:
     """Keep the SDK's `SDK_ENV_NOTICE` off `logger` (once per logger, however often called)."""
     if not any(isinstance(f, _DropEnvNotice) for f in logger.filters):
         logger.addFilter(_DropEnvNotice())
+
+
+# What singer-sdk logs at INFO when a stream starts (singer_sdk/streams/_state.py,
+# `write_starting_replication_value`), with the bookmark as the state holds it: Unix seconds
+# on a rerun, the start date's own text on a first run.
+SDK_BOOKMARK_LINE = "Starting incremental sync of '%s' with bookmark value: %s"
+
+
+class _ReadableBookmark(logging.Filter):
+    """Shows the bookmark of `SDK_BOOKMARK_LINE` as `render` writes it; drops nothing."""
+
+    def __init__(self, render: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.render = render
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.msg == SDK_BOOKMARK_LINE and isinstance(args, tuple) and len(args) == 2:
+            record.args = (args[0], self.render(args[1]))
+        return True
+
+
+def readable_bookmark_line(logger: logging.Logger, render: Callable[[Any], str]) -> None:
+    """Have `logger` (a stream's: the SDK logs the line on it) show bookmarks by `render`."""
+    if not any(isinstance(f, _ReadableBookmark) for f in logger.filters):
+        logger.addFilter(_ReadableBookmark(render))
 
 
 class _MemoizedSelectionMask(SelectionMask):

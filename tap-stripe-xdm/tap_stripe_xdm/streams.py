@@ -27,7 +27,7 @@ from tap_stripe_xdm.partition_read import Checkpoint, PartitionRead
 from tap_stripe_xdm.record_fields import ACCOUNT_FIELD
 from tap_stripe_xdm.resources import RESOURCES, Resource
 from tap_stripe_xdm.schema_drift import SchemaDrift
-from tap_stripe_xdm.sdk_adapters import AdaptedStream, Baton
+from tap_stripe_xdm.sdk_adapters import AdaptedStream, Baton, readable_bookmark_line
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -52,6 +52,7 @@ class StripeStream(AdaptedStream):
         self.resource = resource
         self._stripe_tap = tap
         self._schema_drift: SchemaDrift | None = None
+        readable_bookmark_line(self.logger, bookmarks.readable)  # ISO, as the tap's own lines
 
     @property
     def runtime(self) -> TapRuntime:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_stripe_xdm.api import ListPage
+from tap_stripe_xdm.instants import iso
 
 
 @dataclass(frozen=True, order=True)
@@ -273,10 +274,10 @@ class ConcurrentWindowReader:
         """
         self._logger.warning(
             "Cursor %s disappeared (object deleted during the read); re-reading created "
-            "[%d, %d] without it",
+            "[%s, %s] without it",
             task.cursor,
-            task.window.start,
-            task.cursor_created,
+            iso(task.window.start),
+            iso(task.cursor_created),
         )
         with self._cond:
             task.window = CreatedWindow(task.window.start, task.cursor_created + 1)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from singer_sdk import Stream
+from tap_stripe_xdm.instants import iso
 from tap_stripe_xdm.sdk_adapters import SDK_ENV_NOTICE, missing_sdk_internals
 from tap_stripe_xdm.tap import TapStripeXdm
 
@@ -83,3 +84,20 @@ def test_the_sdks_env_settings_notice_is_not_logged(seeded_double, tmp_path: Pat
         assert done.returncode == 0, done.stderr[-3000:]
         assert SDK_ENV_NOTICE not in done.stderr
     assert "tap-stripe-xdm v" in done.stderr  # the SDK's other start-up lines still come
+
+
+def test_the_sdks_starting_bookmark_line_shows_iso_8601_utc_on_a_first_run_and_a_rerun(
+    seeded_double, caplog
+) -> None:
+    config = base_config(seeded_double.url, start_date="2023-11-01")  # a date, as a user types it
+    with caplog.at_level(logging.INFO):
+        first = run_tap(config, streams={"charges"})
+    bookmark = first.final_state["bookmarks"]["charges"]["replication_key_value"]
+    assert isinstance(bookmark, int)  # the state keeps Unix seconds
+    with caplog.at_level(logging.INFO):
+        run_tap(config, state=first.final_state, streams={"charges"})
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Starting incr")]
+    assert lines == [
+        "Starting incremental sync of 'charges' with bookmark value: 2023-11-01T00:00:00+00:00",
+        f"Starting incremental sync of 'charges' with bookmark value: {iso(bookmark)}",
+    ]

@@ -189,7 +189,7 @@ def test_closing_the_reader_early_stops_the_workers() -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("stripe-window")]
 
 
-def test_a_deleted_cursor_object_restarts_the_window_before_it_without_gaps() -> None:
+def test_a_deleted_cursor_object_restarts_the_window_before_it_without_gaps(caplog) -> None:
     fake = FakeList([t // 3 for t in range(3_000)], limit=50)  # three objects per second
     lost: list[str] = []
 
@@ -206,6 +206,8 @@ def test_a_deleted_cursor_object_restarts_the_window_before_it_without_gaps() ->
     repeated = len(seen) - len({o["id"] for o in seen})
     assert repeated <= 3, "only objects of the cursor's own second are read twice"
     assert marks[-1][0] == 1_000
+    (warning,) = [r.getMessage() for r in caplog.records if "disappeared" in r.getMessage()]
+    assert "re-reading created [1970-01-01T00:00:00+00:00, 1970-01-01T00:" in warning  # ISO
 
 
 def resendable_share(seen_and_marks: list[Any], total: int) -> float:
