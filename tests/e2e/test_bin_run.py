@@ -105,11 +105,15 @@ def test_bin_run_demo_works_without_the_tests_folder(clone):
         assert summary["streams"][stream]["received"] == count, stream
         assert summary["streams"][stream]["delivered"] == count, stream
         assert summary["streams"][stream]["dead_lettered"] == 0, stream
-    # The table bin/run ends with: one row per stream, read / written / dead-lettered.
-    table = result.stdout[result.stdout.index("==> what this run did") :]
-    assert re.search(r"stream\s+read\s+written\s+dead-lettered\s+destination", table)
+    # The summary, once: the table target-aep logs at its end (one row per stream, read /
+    # written / dead-lettered), then where the same is kept.
+    headers = re.findall(r"stream\s+read\s+written\s+dead-lettered\s+destination", log)
+    assert len(headers) == 1, log[-8000:]
+    table = log[log.index("Run summary:") :]
     for stream, count in COUNTS.items():
-        assert re.search(rf"^{stream}\s+{count}\s+{count}\s+0\s+\S", table, re.MULTILINE), stream
+        row = rf"target-aep\s+{stream}\s+{count}\s+{count}\s+0\s+\S"
+        assert re.search(row, table), stream
+    assert "==> done: the run summary above is also in" in result.stderr.splitlines()[-1]
     # bin/run stops the emulator when it ends: nothing answers at its URL any more.
     url = (clone / ".meltano" / "stripe-emulator.url").read_text().strip()
     with pytest.raises(urllib.error.URLError):
