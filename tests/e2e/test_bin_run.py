@@ -100,6 +100,8 @@ def test_bin_run_demo_works_without_the_tests_folder(clone):
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-8000:]
     assert "stripe-emulator serving" in result.stderr  # the emulator package answered bin/run
+    # Output through a pipe is plain text: no ANSI escape (colour, cursor) codes.
+    assert "\x1b[" not in log, log[-8000:]
     summary = json.loads((clone / "output" / "local" / "run_summary.json").read_text())
     for stream, count in COUNTS.items():
         assert summary["streams"][stream]["received"] == count, stream
