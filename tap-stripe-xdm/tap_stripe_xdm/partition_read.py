@@ -9,7 +9,8 @@ plan -> events -> created windows -> records + checkpoints:
 
 `PartitionRead.read()` yields pages of records and `CHECKPOINT`s. The partition's state (the
 SDK's dict for it) is moved only here and only forward, each time after the records it
-covers were yielded; a CHECKPOINT asks the caller to write STATE now. Progress goes to the log.
+covers were yielded; a CHECKPOINT asks the caller to write STATE now. Each page is counted in
+the partition's progress (progress.py), which the run tells every `progress_interval_seconds`.
 """
 
 from __future__ import annotations
@@ -29,13 +30,12 @@ from tap_stripe_xdm.change_records import ChangeRecords
 from tap_stripe_xdm.endpoints import ResourceEndpoints
 from tap_stripe_xdm.event_windows import MAX_EVENTS_PER_WINDOW, read_changes
 from tap_stripe_xdm.instants import iso
+from tap_stripe_xdm.progress import PartitionProgress
 from tap_stripe_xdm.read_plan import ReadPlan, plan_read
 from tap_stripe_xdm.record_fields import ACCOUNT_FIELD, CHANGE_TIME_FIELD, CHANGE_TYPE_FIELD
 from tap_stripe_xdm.resources import Resource, StatusChange
 from tap_stripe_xdm.runtime import TapRuntime
 from tap_stripe_xdm.windows import ConcurrentWindowReader, CreatedWindow, Watermark
-
-PROGRESS_EVERY_SECONDS = 10.0  # a person watching a long backfill sees it move
 
 
 class Checkpoint:
@@ -91,10 +91,11 @@ class PartitionRead:
 
     def read(self) -> Generator[Page | Checkpoint, None, None]:
         """Pages of records (each object plus `account_id`) and checkpoints, in order."""
-        plan = self._plan()
-        if plan.events_start is not None:
-            yield from self._changes(plan)
-        yield from self._created(plan)
+        with self._run.progress.track(self._label) as progress:
+            plan = self._plan()
+            if plan.events_start is not None:
+                yield from self._changes(plan, progress)
+            yield from self._created(plan, progress)
         self._state.pop(bookmarks.REREAD_POSITION, None)  # the windows reached the range end
 
     def _plan(self) -> ReadPlan:
@@ -124,7 +125,7 @@ class PartitionRead:
             self._state[bookmarks.REREAD_POSITION] = plan.created_start
         return plan
 
-    def _created(self, plan: ReadPlan) -> Iterator[Page | Checkpoint]:
+    def _created(self, plan: ReadPlan, progress: PartitionProgress) -> Iterator[Page | Checkpoint]:
         """Objects created in [plan.created_start, range end), by concurrent windows."""
         settings = self._run.settings
         start, end = plan.created_start, self._run.range_end
@@ -137,8 +138,6 @@ class PartitionRead:
         )
         counts_before = self._requests()
         emitted = 0
-        complete_to = start
-        next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
         # One window to begin with: it is split where objects are (see windows.py), so an
         # empty stretch of years costs a request, not one request per window.
         reader = ConcurrentWindowReader(
@@ -148,11 +147,11 @@ class PartitionRead:
             max_span=settings.window_size_seconds,
             logger=self._logger,
         )
+        progress.reading_range(end - start, reader.unread_seconds)
         account = self._account
         change = self._resource.reread_change if plan.reread_before else None
         for item in reader:
             if isinstance(item, Watermark):
-                complete_to = item.value
                 if self._advance_created(item.value, rereading=plan.rereading):
                     yield CHECKPOINT
                 continue
@@ -164,17 +163,10 @@ class PartitionRead:
                     stamp_reread(record, change)
             yield item
             emitted += len(item)
-            if time.monotonic() >= next_progress:  # checked per page, not per record
-                next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
-                self._logger.info(
-                    "Progress %s: %d records so far; everything created before %s is out",
-                    self._label,
-                    emitted,
-                    iso(complete_to),
-                )
+            progress.add(len(item))  # per page; the run's timer thread tells it
         self._log_requests("Read %d %s", emitted, counts_before)
 
-    def _changes(self, plan: ReadPlan) -> Iterator[Page | Checkpoint]:
+    def _changes(self, plan: ReadPlan, progress: PartitionProgress) -> Iterator[Page | Checkpoint]:
         """Objects emitted by earlier runs that changed since the events bookmark."""
         assert plan.events_start is not None
         settings = self._run.settings
@@ -213,6 +205,7 @@ class PartitionRead:
                 records = builder.records(window)
                 yield records
                 emitted += len(records)
+                progress.add(len(records))
                 # The window's records are out: only now may the events bookmark pass them.
                 if bookmarks.advance_key(self._state, bookmarks.EVENTS_BOOKMARK, window.end):
                     yield CHECKPOINT

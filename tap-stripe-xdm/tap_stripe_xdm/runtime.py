@@ -1,6 +1,6 @@
 """What one tap run shares across all streams: settings, one rate limiter, one API client,
-and one fixed moment the run reads up to (`created` range end, events end), so every stream
-reads up to the same moment."""
+one progress report, and one fixed moment the run reads up to (`created` range end, events
+end), so every stream reads up to the same moment."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from singer_sdk.metrics import METRICS_LOGGER_NAME
 
 from tap_stripe_xdm.api import StripeAPI
+from tap_stripe_xdm.progress import Progress
 from tap_stripe_xdm.ratelimit import RateLimiter
 from tap_stripe_xdm.retry import RetryPolicy
 from tap_stripe_xdm.settings import TapSettings
@@ -24,6 +25,8 @@ class TapRuntime:
     """Objects created before this are read (now - visibility lag, or end_date if earlier)."""
     events_end: int
     """Events created before this are read (now - visibility lag; end_date does not apply)."""
+    progress: Progress
+    """Every partition's progress, told every `progress_interval_seconds` (progress.py)."""
 
     @classmethod
     def start(cls, settings: TapSettings, logger: logging.Logger) -> TapRuntime:
@@ -56,4 +59,5 @@ class TapRuntime:
             api=api,
             range_end=range_end,
             events_end=visible_until,
+            progress=Progress(settings.progress_interval_seconds, logger),
         )

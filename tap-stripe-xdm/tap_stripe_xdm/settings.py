@@ -463,6 +463,14 @@ class TapSettings:
         "field, counted at the end); fail: stop naming the field.",
         default="evolve",
     )
+    progress_interval_seconds: float = _setting(
+        _Number(zero_allowed=True),
+        "Every this many seconds, a progress line per stream (per account) being read: "
+        "records so far, records per second and, while objects are read by created date, the "
+        "share of the range read and about how long the rest takes (a live line on a "
+        "terminal). 0 turns it off.",
+        default=10.0,
+    )
     log_metrics: bool = _setting(
         _Flag(),
         "Log the Singer SDK's METRIC lines (record counts, HTTP request timings per stream). "

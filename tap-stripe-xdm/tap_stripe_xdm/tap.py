@@ -66,7 +66,10 @@ class TapStripeXdm(Tap):
         self.runtime  # noqa: B018  (start the run: settings logged, its end fixed)
         self.run_accounts  # noqa: B018  (the accounts are listed once, before any stream)
         try:
-            sync_partitions_concurrently(self, self.baton, self.settings.max_concurrent_partitions)
+            with self.runtime.progress.running():  # a line per partition every interval
+                sync_partitions_concurrently(
+                    self, self.baton, self.settings.max_concurrent_partitions
+                )
         finally:
             unreachable = self.run_accounts.summary()
             if unreachable:

@@ -188,6 +188,12 @@ class ConcurrentWindowReader:
             for worker in workers:
                 worker.join(timeout=0.5)
 
+    def unread_seconds(self) -> int:
+        """Seconds of the range not read yet: each window still to be handed over, below its
+        cursor (lists are newest first; a window read to its end has none). For progress."""
+        with self._cond:
+            return sum(t.cursor_created - t.window.start for t in self._unfinished.values())
+
     def _oldest(self) -> int | None:
         """The window (seq) with the smallest start not yet handed over."""
         with self._cond:
@@ -257,6 +263,8 @@ class ConcurrentWindowReader:
             if not self._put((_PAGE, (task.seq, page.data))):
                 return
             if not more:
+                with self._cond:
+                    task.cursor_created = task.window.start  # read down to its start
                 self._put((_DONE, task))
                 return
             if split:

@@ -43,6 +43,7 @@ TAP_VALUES: dict[str, object] = {
     "log_metrics": True,
     "events_horizon_days": 20.5,
     "balance_transactions_lookback_days": 1.5,
+    "progress_interval_seconds": 2.5,
 }
 # How the tap logs them (dates as ISO 8601 in UTC).
 TAP_LOGGED = {
