@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream, Tap, batch
 from singer_sdk.mapper import PluginMapper
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, Breadcrumb, SelectionMask
 from singer_sdk.singerlib.encoding.simple import RecordMessage
@@ -411,6 +411,24 @@ SDK_INTERNALS += (
             _parameters(Stream.sync) == ["self", "context"]
             and "context_list = [context] if context is not None else self.partitions"
             in inspect.getsource(Stream._sync_records)
+        ),
+    ),
+)
+
+SDK_INTERNALS += (
+    SdkInternal(
+        "StripeStream.get_batches",
+        "Stream._sync_batches writing each file's BATCH message, then a STATE; "
+        "Stream.get_batches filling files through singer_sdk.batch.lazy_chunked_generator, "
+        "which hands a full file over before it reads the next record",
+        lambda: (
+            "self._write_batch_message(encoding=encoding, manifest=manifest)\n"
+            "                self._write_state_message()"
+            in inspect.getsource(Stream._sync_batches)
+            and "self._sync_records(context, write_messages=False)"
+            in inspect.getsource(Stream.get_batches)
+            and "list(itertools.islice(iterator, chunk_size))"
+            in inspect.getsource(batch.lazy_chunked_generator)
         ),
     ),
 )

@@ -8,11 +8,16 @@ writes and changes the state, and lets go of it only while it waits for its next
 Records are Stripe's objects unchanged, plus
 `account_id` (and `_sdc_deleted_at` on deletes), made to match the stream's SCHEMA where Stripe
 sent fields it lacks (`schema_drift`).
+With the SDK's `batch_config` the records go to batch files instead of RECORD messages, and the
+SDK prints a BATCH message, then a STATE, per file (`Stream._sync_batches`): a bookmark the
+reader moved is held until the BATCH holding its records is out (`get_batches`), as a RECORD
+run writes STATE only after its records.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
@@ -31,6 +36,7 @@ from tap_stripe_xdm.sdk_adapters import AdaptedStream, Baton, readable_bookmark_
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 
     from tap_stripe_xdm.runtime import TapRuntime
 
@@ -53,6 +59,9 @@ class StripeStream(AdaptedStream):
         self._stripe_tap = tap
         self._schema_drift: SchemaDrift | None = None
         readable_bookmark_line(self.logger, bookmarks.readable)  # ISO, as the tap's own lines
+        # per partition thread: whether its records go to batch files, and the newest state
+        # its reader reached that no BATCH message covers yet
+        self._batching = threading.local()
 
     @property
     def runtime(self) -> TapRuntime:
@@ -120,12 +129,51 @@ class StripeStream(AdaptedStream):
                 if page is None:
                     break
                 if isinstance(page, Checkpoint):  # after the records it covers were written
-                    _replace(sdk_state, partition.state)
-                    self._stripe_tap.state_writer.write_state(self.tap_state)
+                    if self._moved(sdk_state, partition.state):
+                        self._stripe_tap.state_writer.write_state(self.tap_state)
                 else:
                     drift.check(page)  # an updated SCHEMA goes out first where one is needed
                     yield from page
-        _replace(sdk_state, partition.state)
+        self._moved(sdk_state, partition.state)
+
+    def _moved(self, sdk_state: dict[str, Any], state: dict[str, Any]) -> bool:
+        """Move the SDK's partition state to the reader's `state`, or, while its records go to
+        a batch file not yet out, hold it for `get_batches`; whether it moved now."""
+        if getattr(self._batching, "on", False):
+            self._batching.held = (sdk_state, copy.deepcopy(state))
+            return False
+        _replace(sdk_state, state)
+        return True
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        """The SDK's batch files, each with the state its records make true.
+
+        The SDK fills a file with up to `batch_size` records, hands it here, then prints its
+        BATCH message and a STATE. A file is handed over once its last record is read and
+        before the reader goes on (`lazy_chunked_generator`), so the state held then covers
+        records of this file or earlier ones only: it becomes the SDK's just before the
+        SDK's STATE. What is held when the reader ends after the last file (or with no
+        record at all) is printed here.
+        """
+        batching = self._batching
+        batching.on, batching.held = True, None
+        try:
+            for encoding, manifest in super().get_batches(batch_config, context):
+                self._release_held()
+                yield encoding, manifest
+        finally:
+            batching.on = False
+        if self._release_held():
+            self._stripe_tap.state_writer.write_state(self.tap_state)
+
+    def _release_held(self) -> bool:
+        held, self._batching.held = getattr(self._batching, "held", None), None
+        if held is None:
+            return False
+        _replace(*held)
+        return True
 
     @property
     def schema_drift(self) -> SchemaDrift:

@@ -55,3 +55,8 @@ class UnmappedStreamError(ValueError):
 
 class SchemaSourceError(ValueError):
     """A dataset schema could not be read or compiled (the message names the source)."""
+
+
+class BatchFileError(ValueError):
+    """A BATCH message's files cannot be read as records (the message names the file or the
+    encoding and what the target reads)."""

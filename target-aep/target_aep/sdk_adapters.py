@@ -5,6 +5,8 @@ The SDK's target calls, per record and per sink: add the `_sdc_*` record metadat
 record against its SCHEMA and parse its date-like fields (`Sink._validate_and_parse`). This
 target validates the mapped XDM instead (validation.py) and needs of the metadata only
 `_sdc_deleted_at`, so `LeanRecordSteps` replaces both steps with what the mapping depends on.
+`BatchFileRecords` reads the records of a BATCH message's files through the same path as
+RECORD messages (the SDK hands a sink the files' records unmapped, all at once).
 `HeldState` holds back a STATE the SDK would print while records before it are not final yet
 (an open batch). `TimelyState` prints each STATE as soon as every record before it is placed,
 instead of on the SDK's schedule (every drain of all sinks: records 5 minutes old, or the end
@@ -17,6 +19,8 @@ tests/target/test_sdk_adapters.py fails naming the override when an installed SD
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import logging
 import math
 import os
@@ -29,9 +33,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchFileFormat, StorageTarget
 from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import Sink
+
+from target_aep.errors import BatchFileError
 
 if TYPE_CHECKING:  # the mixin's methods use the Sink it is mixed into
     from singer_sdk.sinks import Sink as _MixedInto
@@ -116,6 +123,16 @@ RELIES_ON: dict[str, dict[str, Any]] = {
             ),
         ],
         "called_by": ("singer_sdk.target_base", "Target._process_record_message"),
+    },
+    "_process_batch_message": {
+        "members": [
+            ("singer_sdk.target_base", "Target._process_batch_message", ("message_dict",)),
+            ("singer_sdk.helpers._batch", "BaseBatchFileEncoding.from_dict", ("data",)),
+            ("singer_sdk.helpers._batch", "StorageTarget.split_url", ("url",)),
+            ("singer_sdk.helpers._batch", "StorageTarget.from_url", ("url",)),
+            ("singer_sdk.helpers._batch", "StorageTarget.open", ("filename", "mode")),
+        ],
+        "called_by": ("singer_sdk.plugin_base", "BaseSingerReader.process_lines"),
     },
     "_validate_and_parse": {
         "members": [
@@ -368,6 +385,63 @@ class TimelyState(HeldState):
             state = self._pending.take_true()
             if state is not None:
                 super()._write_state_message(state)  # held instead when not final (HeldState)
+
+
+class BatchFileRecords:
+    """Mixin for a `Target`: a BATCH message's records take the RECORD messages' path.
+
+    A BATCH message (https://sdk.meltano.com/en/latest/batch.html) names files of JSON lines,
+    one record each, that a tap wrote instead of RECORD messages. The SDK's default reads every
+    record of a file into one list and hands it to the sink's `process_batch` unmapped; here
+    each record is read as a line at a time (memory stays flat whatever the file's size) and
+    goes through `_process_record_message`, as if it had come as a RECORD message: mapped,
+    validated, dead-lettered or kept, drained by size and age, and counted before the next
+    STATE. Files are read where the manifest says, with the SDK's own storage helper (local
+    paths and `file://` URLs; other fsspec URLs such as `s3://` with their fsspec package).
+    """
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        stream = message_dict["stream"]
+        encoding = BaseBatchFileEncoding.from_dict(message_dict["encoding"])
+        if encoding.format != BatchFileFormat.JSONL:
+            raise BatchFileError(
+                f"stream {stream!r}: BATCH files in format {encoding.format!r} cannot be read; "
+                "target-aep reads JSON lines (the tap's batch_config encoding.format: jsonl)"
+            )
+        for url in message_dict["manifest"]:
+            for line in _batch_file_lines(url):
+                record = self.message_reader.deserialize_json(line)  # type: ignore[attr-defined]
+                self._process_record_message(  # type: ignore[attr-defined]
+                    {"type": "RECORD", "stream": stream, "record": record}
+                )
+
+
+GZIP_MAGIC = b"\x1f\x8b"  # https://www.rfc-editor.org/rfc/rfc1952#section-2.3.1
+
+
+def _batch_file_lines(url: str) -> Iterator[bytes]:
+    """The non-empty lines of one batch file, read as they are needed.
+
+    Gzipped or not by what the file holds: singer-sdk 0.54's JSONL batcher gzips every file,
+    also when its `compression` says none (singer_sdk/contrib/batch_encoder_jsonl.py).
+    """
+    head, tail = StorageTarget.split_url(url)
+    try:
+        with contextlib.ExitStack() as files:
+            handle: IO[bytes] = files.enter_context(
+                StorageTarget.from_url(head).open(tail, mode="rb")
+            )
+            if handle.read(2) == GZIP_MAGIC:
+                handle.seek(0)
+                handle = files.enter_context(gzip.GzipFile(fileobj=handle))  # type: ignore[arg-type]
+            else:
+                handle.seek(0)
+            yield from (line for line in handle if line.strip())
+    except (OSError, EOFError) as error:
+        raise BatchFileError(
+            f"BATCH file {url} cannot be read ({type(error).__name__}: {error}); the tap's "
+            "batch_config storage must be readable from where target-aep runs"
+        ) from None
 
 
 class LeanRecordPath:

@@ -19,6 +19,7 @@ from target_aep.mapping import MAPPING_NAMES
 from target_aep.route import Routes
 from target_aep.run_summary import render_table, write_summary
 from target_aep.sdk_adapters import (
+    BatchFileRecords,
     IdleAwareReader,
     LeanRecordPath,
     TimelyState,
@@ -28,7 +29,7 @@ from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
 
 
-class TargetAep(LeanRecordPath, TimelyState, Target):
+class TargetAep(BatchFileRecords, LeanRecordPath, TimelyState, Target):
     """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
 
     name = "target-aep"
@@ -41,6 +42,9 @@ class TargetAep(LeanRecordPath, TimelyState, Target):
     message_reader_class = IdleAwareReader
     # No `validate-records`: the Stripe-shaped input is not what must be valid, the mapped XDM
     # is, and that is always validated (validation.py); the SDK setting would do nothing here.
+    # BATCH messages are read without the `batch` capability, whose only effect on a target
+    # is a `batch_config` setting for writing batch files: the files a BATCH message names are
+    # read where its manifest says (sdk_adapters.BatchFileRecords).
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         capability
         for capability in Target.capabilities

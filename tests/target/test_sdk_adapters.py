@@ -20,6 +20,7 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from target_aep.sdk_adapters import (
     RELIES_ON,
     SDK_ENV_NOTICE,
+    BatchFileRecords,
     LeanRecordPath,
     LeanRecordSteps,
     TimelyState,
@@ -262,6 +263,7 @@ OVERRIDDEN_IN = {
     "_process_state_message": (TargetAep, TimelyState),
     "_handle_max_record_age": (TargetAep, TimelyState),
     "_process_record_message": (TargetAep, LeanRecordPath),
+    "_process_batch_message": (TargetAep, BatchFileRecords),
 }
 
 
