@@ -24,6 +24,7 @@ one of those events) and always has the `_id` of the object itself, so the same 
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -149,92 +150,125 @@ def _setter(target: str) -> Setter:
     return put
 
 
-# Step kinds: read one key of the object, pass the whole object, fetch a sub-object once for
-# several rows, or walk a path / alternatives with a compiled getter.
-_KEY, _WHOLE, _GROUP, _GETTER = 0, 1, 2, 3
+RowsFunction = Callable[..., None]  # (obj, out, options, problems, prefix="") -> None
 
 
-def _compile(rows: tuple[Row, ...]) -> list[tuple]:
-    """Rows -> steps. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
-    `billing_details.address.*` rows) become one step that fetches the sub-object once and skips
-    all of them when it is absent (a converter given None writes nothing anyway). A single key
-    or the whole object is read inline, without a getter call."""
-    steps: list[tuple] = []
-    group_parent = None  # the Stripe sub-object the last step reads, when it is a group
-    for target, source, converter_name in rows:
-        convert, _schema = converter_named(converter_name)
-        put = _setter(target)
-        parent, _, leaf = source.rpartition(".")
-        if parent and "|" not in source and parent == group_parent:
-            steps[-1][3].append((leaf, convert, put, target, source))
-            continue
-        group_parent = None
-        if source == "*":
-            steps.append((_WHOLE, None, convert, put, target, source))
-        elif "|" in source:
-            steps.append((_GETTER, _getter(source), convert, put, target, source))
-        elif not parent:
-            steps.append((_KEY, source, convert, put, target, source))
+def _put_lines(target: str, out: str, value: str, indent: str, merges: bool) -> list[str]:
+    """Source lines writing `value` at the XDM path `target` in `out`: get each parent first
+    (setdefault would build a throwaway {} on every call); a dict value (identityMap rows;
+    `merges`: the converter produces objects) merges namespace by namespace into one there."""
+    *parents, leaf = _segments(target)
+    if isinstance(leaf, tuple):
+        raise ValueError(f"an XDM path must end in a field name: {target!r}")
+    lines, node = [], out
+    for depth, segment in enumerate(parents):
+        child = f"node_{depth}"
+        if isinstance(segment, tuple):
+            name, index = segment
+            lines += [
+                f"items = {node}.get({name!r})",
+                "if items is None:",
+                f"    items = {node}[{name!r}] = []",
+                f"while len(items) <= {index}:",
+                "    items.append({})",
+                f"{child} = items[{index}]",
+            ]
         else:
-            group = [(leaf, convert, put, target, source)]
-            steps.append((_GROUP, _getter(parent), None, group, target, source))
-            group_parent = parent
-    return steps
+            lines += [
+                f"{child} = {node}.get({segment!r})",
+                f"if {child} is None:",
+                f"    {child} = {node}[{segment!r}] = {{}}",
+            ]
+        node = child
+    if merges:
+        lines += [
+            f"if isinstance({value}, dict):",
+            f"    merge({node}, {leaf!r}, {value})",
+            "else:",
+            f"    {node}[{leaf!r}] = {value}",
+        ]
+    else:
+        lines.append(f"{node}[{leaf!r}] = {value}")
+    return [indent + line for line in lines]
 
 
-def _apply(
-    steps: list[tuple],
-    obj: Mapping[str, Any],
-    out: dict,
-    options: Any,
-    problems: list[FieldProblem],
-    prefix: str = "",
-) -> None:
-    # `read`: the key (_KEY) or the getter (_GETTER, _GROUP); `write`: the setter, or for a
-    # group the list of (leaf key, converter, setter, target, source) rows. A row whose value
-    # cannot be converted is skipped and reported (a `try` costs nothing until it raises).
-    for kind, read, convert, write, target, source in steps:
-        raw: Any = None
-        try:
-            if kind == _KEY:
-                raw = obj.get(read)
-                value = convert(raw, obj, options)
-            elif kind == _WHOLE:
-                value = convert(obj, obj, options)
-            elif kind == _GROUP:
-                container = read(obj)
-                if not isinstance(container, dict):
-                    continue
-                _apply_group(write, container, obj, out, options, problems, prefix)
-                continue
-            else:
-                raw = read(obj)
-                value = convert(raw, obj, options)
-        except CONVERSION_FAILURES as exc:
-            problems.append(_problem(prefix + target, source, raw, exc))
-            continue
-        if value is not None and value != "":
-            write(out, value)  # converters return None, never an empty container
+def _merge(node: dict, leaf: str, value: dict) -> None:
+    existing = node.get(leaf)
+    if isinstance(existing, dict):
+        for key, extra in value.items():  # identityMap rows merge namespace by namespace
+            existing[key] = existing.get(key, []) + extra
+    else:
+        node[leaf] = value
 
 
-def _apply_group(
-    rows: list[tuple],
-    container: Mapping[str, Any],
-    obj: Mapping[str, Any],
-    out: dict,
-    options: Any,
-    problems: list[FieldProblem],
-    prefix: str,
-) -> None:
-    for leaf, convert, put, target, source in rows:
-        raw = container.get(leaf)
-        try:
-            value = convert(raw, obj, options)
-        except CONVERSION_FAILURES as exc:
-            problems.append(_problem(prefix + target, source, raw, exc))
-            continue
-        if value is not None and value != "":
-            put(out, value)
+def rows_source(rows: tuple[Row, ...], name: str = "rows") -> tuple[str, dict[str, Any]]:
+    """The Python source of one function mapping `rows`, and the names it uses.
+
+    Straight-line code, one block per row: read the Stripe value (a key, the whole object, or a
+    compiled getter for paths and alternatives), convert it inside its own `try` (a value the
+    converter cannot use costs that field only and is reported with the row's XDM path), write
+    it unless empty. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
+    `billing_details.address.*` rows) fetch it once and are skipped when it is absent (a
+    converter given None writes nothing anyway)."""
+    names: dict[str, Any] = {"FAILURES": CONVERSION_FAILURES, "problem": _problem, "merge": _merge}
+    lines = [f"def {name}(obj, out, options, problems, prefix=''):"]
+    group_parent = None  # the Stripe sub-object the current group of rows reads
+    for number, (target, source, converter_name) in enumerate(rows):
+        convert, produced = converter_named(converter_name)
+        names[f"convert_{number}"] = convert
+        merges = produced.get("type", "object") == "object"
+        _setter(target)  # checks the path
+        parent, _, leaf = source.rpartition(".")
+        grouped = bool(parent) and "|" not in source
+        lines.append(f"    # {target} <- {source} ({converter_name})")
+        if grouped and parent != group_parent:
+            names[f"read_{number}"] = _getter(parent)
+            lines.append(f"    container = read_{number}(obj)")
+            lines.append("    grouped = isinstance(container, dict)")
+        group_parent = parent if grouped else None
+        indent = "    "
+        if grouped:
+            lines.append("    if grouped:")
+            indent = "        "
+            lines.append(f"{indent}raw = container.get({leaf!r})")
+            argument = "raw"
+        elif source == "*":
+            lines.append(f"{indent}raw = None")
+            argument = "obj"
+        elif "|" in source:
+            names[f"read_{number}"] = _getter(source)
+            lines.append(f"{indent}raw = read_{number}(obj)")
+            argument = "raw"
+        else:
+            lines.append(f"{indent}raw = obj.get({source!r})")
+            argument = "raw"
+        lines += [
+            f"{indent}try:",
+            f"{indent}    value = convert_{number}({argument}, obj, options)",
+            f"{indent}except FAILURES as exc:",
+            f"{indent}    problems.append(problem(prefix + {target!r}, {source!r}, raw, exc))",
+            f"{indent}else:",
+            f"{indent}    if value is not None and value != '':",  # never an empty container
+            *_put_lines(target, "out", "value", indent + "        ", merges),
+        ]
+    if len(lines) == 1:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n", names
+
+
+_GENERATED = 0  # numbers each generated function's pseudo-file (tracebacks show its lines)
+
+
+def _compile(rows: tuple[Row, ...], label: str) -> RowsFunction:
+    """`rows_source` compiled: once per table and mode, when the mapper is built."""
+    global _GENERATED
+    _GENERATED += 1
+    source, names = rows_source(rows)
+    filename = f"<target_aep mapping {label} #{_GENERATED}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), names)  # the source is ours: rows_source
+    function: RowsFunction = names["rows"]
+    return function
 
 
 def _problem(target: str, source: str, raw: Any, exc: Exception) -> FieldProblem:
@@ -260,18 +294,27 @@ class TableMapper:
         self.options = options
         self.is_profile = table.is_profile
         self.schema = table.schema
-        self._rows = _compile(table.rows)
-        # A record carrying the fact maps its rows in the same pass (one loop, not two).
-        self._rows_with_fact = _compile(table.rows + table.fact_rows)
+        # One generated function per mode (see `generated_sources`).
+        self._modes: dict[str, tuple[Row, ...]] = {
+            "rows": table.rows,
+            # A record carrying the fact maps its rows in the same pass (one function, not two).
+            "rows_with_fact": table.rows + table.fact_rows,
+            # A change event keeps the identities only: the person it happened to.
+            "change_rows": tuple(r for r in table.rows if r[0] == "identityMap"),
+            "tenant_rows": table.tenant_rows,
+            **{f"list {target}": rows for target, _source, rows in table.lists},
+        }
+        label = f"{self.stream} {{}}".format
+        self._rows = _compile(table.rows, label("rows"))
+        self._rows_with_fact = _compile(self._modes["rows_with_fact"], label("rows_with_fact"))
         self._is_fact = converter_named(table.fact_state)[0] if table.fact_state else None
         self._fact_changes = frozenset(table.fact_changes)
-        # A change event keeps the identities only: the person it happened to.
-        self._change_rows = _compile(tuple(r for r in table.rows if r[0] == "identityMap"))
+        self._change_rows = _compile(self._modes["change_rows"], label("change_rows"))
         self._lists = [
-            (_setter(target), _getter(source), _compile(rows), target)
+            (_setter(target), _getter(source), _compile(rows, label(f"list {target}")), target)
             for target, source, rows in table.lists
         ]
-        self._tenant_rows = _compile(table.tenant_rows)
+        self._tenant_rows = _compile(table.tenant_rows, label("tenant_rows"))
         # Not copied to the tenant area: what `_<tenant>.stripe` has one level up, what the
         # tenant rows reshape, and the change stamps (they are `timestamp` and `eventType`).
         kept_apart = {"id", "object", "livemode", *TAP_BOOKKEEPING_FIELDS}
@@ -282,6 +325,10 @@ class TableMapper:
         self._deletion_event = f"stripe.{table.object_key}.deleted"
         self._layout: Layout | None = None
         self._id_ignore = SDC_BOOKKEEPING | options.id_ignore_fields
+
+    def generated_sources(self) -> dict[str, str]:
+        """The Python source generated for each mode of this table (to read or debug it)."""
+        return {mode: rows_source(rows)[0] for mode, rows in self._modes.items()}
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One Stripe object (as the tap emitted it) -> one XDM record in Platform form."""
@@ -313,7 +360,7 @@ class TableMapper:
         only a record carrying the fact has the fact's rows. Records of record streams
         (profiles, products) are one per state."""
         xdm: dict[str, Any] = {}
-        _apply(self._rows_with_fact if fact else self._rows, record, xdm, self.options, problems)
+        (self._rows_with_fact if fact else self._rows)(record, xdm, self.options, problems)
         for put, get, rows, target in self._lists:
             items = []
             elements = get(record)
@@ -321,7 +368,7 @@ class TableMapper:
                 if not isinstance(element, dict):
                     continue  # another tap's bare id: nothing to list (the tenant area has it)
                 mapped: dict[str, Any] = {}
-                _apply(rows, element, mapped, self.options, problems, f"{target}[{index}].")
+                rows(element, mapped, self.options, problems, f"{target}[{index}].")
                 if mapped:
                     items.append(mapped)
             if items:
@@ -348,7 +395,7 @@ class TableMapper:
             "timestamp": change.stamp,
             "eventType": self._change_event_type(change.stripe_type),
         }
-        _apply(self._change_rows, record, xdm, self.options, problems)
+        self._change_rows(record, xdm, self.options, problems)
         identity_map = xdm.get("identityMap")
         if identity_map:
             _one_primary(identity_map)
@@ -375,7 +422,7 @@ class TableMapper:
         (no measure counted again)."""
         if full:
             detail = tenant_object(record, self._tenant_consumed, layout=self._layout)
-            _apply(self._tenant_rows, record, detail, self.options, problems, "stripe.")
+            self._tenant_rows(record, detail, self.options, problems, "stripe.")
         else:
             detail = tenant_object(record, self._change_consumed, layout=self._layout)
         stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
