@@ -126,13 +126,20 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stopped.set())
     with emulator:
         print(emulator.url, flush=True)
-        print(
-            f"stripe-emulator serving {args.seed_counts or 'no objects'} created in "
-            f"[{start}, {end})",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(banner(args.seed_counts, start, end), file=sys.stderr, flush=True)
         stopped.wait()
     if args.rate_limit is not None or args.endpoint_rate_limit is not None:
         print(f"stripe-emulator answered {emulator.rate_limited} 429s", file=sys.stderr, flush=True)
     return 0
+
+
+def banner(counts: dict[str, int] | None, start: int, end: int) -> str:
+    """What the emulator serves, for a person: counts and the `created` range in ISO 8601."""
+    if not counts:
+        return "stripe-emulator serving no objects"
+    objects = ", ".join(f"{count:,} {resource}" for resource, count in counts.items())
+    return f"stripe-emulator serving {objects}, created from {_iso(start)} to {_iso(end)}"
+
+
+def _iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,10 @@ COMMANDS = {
 }
 
 
+def iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 def test_command_line_serves_seeded_data_and_prints_its_url_first(command, tmp_path):
     arguments = ["--port", "0", "--seed-counts", "charges=30,customers=5"]
@@ -25,11 +30,16 @@ def test_command_line_serves_seeded_data_and_prints_its_url_first(command, tmp_p
         [*command, *arguments],
         cwd=tmp_path,  # anywhere: the command needs no repository around it
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
         url = process.stdout.readline().strip()
+        # what it serves, for a person: counts and the created range in ISO 8601
+        assert process.stderr.readline().strip() == (
+            f"stripe-emulator serving 30 charges, 5 customers, created from "
+            f"{iso(T0)} to {iso(T0 + 3600)}"
+        )
         assert url.startswith("http://127.0.0.1:")
         answer = requests.get(
             url + "/v1/charges",
