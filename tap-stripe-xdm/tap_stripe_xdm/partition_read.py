@@ -164,7 +164,7 @@ class PartitionRead:
             yield item
             emitted += len(item)
             progress.add(len(item))  # per page; the run's timer thread tells it
-        self._log_requests("Read %d %s", emitted, counts_before)
+        self._log_requests("Read %s %s", emitted, counts_before)
 
     def _changes(self, plan: ReadPlan, progress: PartitionProgress) -> Iterator[Page | Checkpoint]:
         """Objects emitted by earlier runs that changed since the events bookmark."""
@@ -209,7 +209,7 @@ class PartitionRead:
                 # The window's records are out: only now may the events bookmark pass them.
                 if bookmarks.advance_key(self._state, bookmarks.EVENTS_BOOKMARK, window.end):
                     yield CHECKPOINT
-        self._log_requests("Read %d changed %s", emitted, counts_before)
+        self._log_requests("Read %s changed %s", emitted, counts_before)
 
     def _advance_created(self, watermark: int, *, rereading: bool) -> bool:
         """Move the `created` bookmark (and a full re-read's own position) to `watermark`.
@@ -231,10 +231,10 @@ class PartitionRead:
     def _log_requests(self, message: str, emitted: int, before: RequestCounts) -> None:
         counts = self._requests()
         self._logger.info(
-            message + " in %d requests (%d retried, %d after a 429)",
-            emitted,
+            message + " in %s requests (%s retried, %s after a 429)",  # 3,000: as progress
+            f"{emitted:,}",
             self._label,
-            counts.requests - before.requests,
-            counts.retries - before.retries,
-            counts.rate_limited - before.rate_limited,
+            f"{counts.requests - before.requests:,}",
+            f"{counts.retries - before.retries:,}",
+            f"{counts.rate_limited - before.rate_limited:,}",
         )

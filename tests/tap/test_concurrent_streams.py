@@ -253,7 +253,7 @@ def test_each_stream_logs_its_own_requests(caplog: pytest.LogCaptureFixture) -> 
         }
     logged = {}
     for record in caplog.records:
-        found = re.fullmatch(r"Read \d+ (\w+) in (\d+) requests .*", record.getMessage())
+        found = re.fullmatch(r"Read [\d,]+ (\w+) in ([\d,]+) requests .*", record.getMessage())
         if found:
-            logged[found.group(1)] = int(found.group(2))
+            logged[found.group(1)] = int(found.group(2).replace(",", ""))
     assert {s: logged[s] for s in listed} == listed

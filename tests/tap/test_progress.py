@@ -146,6 +146,7 @@ def test_a_read_longer_than_the_interval_logs_true_progress_lines_unless_off(
     finally:
         logging.getLogger("tap-stripe-xdm").removeHandler(handler)
     assert len(run.records("charges")) == 2000
+    assert any(r.getMessage().startswith("Read 2,000 charges in ") for r in caplog.records)
     if interval == 0:
         assert snapshots == []
         return
