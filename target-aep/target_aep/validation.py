@@ -7,16 +7,22 @@ Singer schema. Every source is closed the same way (`close_objects`) because Pla
 unknown keys ("extraneous key [x] is not permitted",
 https://experienceleague.adobe.com/en/docs/experience-platform/ingestion/quality/streaming-validation).
 
-Cost: the hot path is a fastjsonschema-compiled function (a few µs per record). Only a record
-that fails is checked again with jsonschema, which lists *every* error with its path for the
-dead-letter file.
+Cost: the hot path is `accepting_source`'s check, Python generated once from the schema: objects
+closed with one set comparison, plain leaves by their exact class, formats by fastjsonschema's
+own patterns. It only ever *accepts*: what it does not accept, and any subschema with another
+keyword (pattern, enum, ...: checked by fastjsonschema compiled for that subschema), is decided
+by the fastjsonschema-compiled whole schema, so the verdict is always fastjsonschema's. Only a
+record that fails is checked again with jsonschema, which lists *every* error with its path for
+the dead-letter file.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+import linecache
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -80,6 +86,150 @@ def with_tenant(schema: Mapping[str, Any], tenant_id: str, tenant: Mapping[str, 
     return combined
 
 
+# JSON types -> the exact classes of a decoded or mapped value of that type. Anything else (a
+# float 1.0 for an integer, a Decimal) is not accepted here: fastjsonschema decides.
+_CLASSES = {
+    "string": ("str",),
+    "integer": ("int",),
+    "number": ("int", "float"),
+    "boolean": ("bool",),
+    "null": ("NoneType",),
+}
+# Keys fastjsonschema ignores; any other key than these and the structural ones sends its
+# subschema to fastjsonschema.
+_ANNOTATIONS = frozenset(
+    {"title", "description", "default", "examples", "$comment", "readOnly", "writeOnly",
+     "deprecated", "$id"}
+)  # fmt: skip
+_STRUCTURE = frozenset({"type", "properties", "additionalProperties", "required", "items"})
+# The patterns fastjsonschema checks formats with, for a schema without `$schema` (its default
+# draft, 2019-09).
+_FORMATS = fastjsonschema.draft2019.CodeGeneratorDraft2019.FORMAT_REGEXS
+
+
+class _Source:
+    """The generated functions' source and the names it uses."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"NoneType": type(None), "MISSING": object()}
+
+    def name(self, value: Any, prefix: str) -> str:
+        key = f"{prefix}_{len(self.names)}"
+        self.names[key] = value
+        return key
+
+
+def _class_test(value: str, classes: tuple[str, ...]) -> str:
+    return " and ".join(f"{value}.__class__ is not {name}" for name in classes)
+
+
+def _leaf_test(schema: Any, out: _Source, value: str, formats: bool) -> str | None:
+    """A condition true when `value` is *not* accepted, for a leaf; None: not a plain leaf."""
+    if not isinstance(schema, dict):
+        return None
+    keys = {key for key in schema if key not in _ANNOTATIONS and not key.startswith("meta:")}
+    declared = schema.get("type")
+    if not keys:
+        return "False"
+    if not isinstance(declared, str) or declared not in _CLASSES:
+        return None
+    if keys == {"type"}:
+        return _class_test(value, _CLASSES[declared])
+    if keys == {"type", "format"} and declared == "string" and formats:
+        pattern = _FORMATS.get(schema["format"])
+        if pattern is None:  # a format fastjsonschema does not check
+            return _class_test(value, ("str",))
+        compiled = out.name(re.compile(pattern), "FORMAT")
+        return f"{value}.__class__ is not str or not {compiled}.match({value})"
+    return None
+
+
+def _function(schema: Any, out: _Source, formats: bool) -> str:
+    """The name of a generated function returning True only for what `schema` accepts."""
+    name = out.name(None, "accepts")
+    body: list[str] = []
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    keys = (
+        {key for key in schema if key not in _ANNOTATIONS and not key.startswith("meta:")}
+        if isinstance(schema, dict)
+        else set()
+    )
+    if not isinstance(schema, dict) or not keys <= _STRUCTURE:
+        check = fastjsonschema.compile(schema, use_default=False, detailed_exceptions=False)
+        leaf = out.name(check, "FASTJSONSCHEMA")
+        failure = out.name(fastjsonschema.JsonSchemaValueException, "FAILURE")
+        body = ["try:", f"    {leaf}(value)", f"except {failure}:", "    return False"]
+    elif declared == "object" or (declared is None and keys & {"properties", "required"}):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        body.append("if value.__class__ is not dict: return False")
+        if extra is False:
+            known = out.name(frozenset(properties), "KEYS")
+            body.append(f"if not {known}.issuperset(value): return False")
+        if schema.get("required"):
+            required = out.name(frozenset(schema["required"]), "REQUIRED")
+            body.append(f"if not {required} <= value.keys(): return False")
+        for key, sub in properties.items():
+            test = _leaf_test(sub, out, "item", formats)
+            if test is None:
+                test = f"not {_function(sub, out, formats)}(item)"
+            if test != "False":
+                body.append(f"item = value.get({key!r}, MISSING)")
+                body.append(f"if item is not MISSING and ({test}): return False")
+        if extra is not False and extra is not True and extra != {}:
+            test = _leaf_test(extra, out, "item", formats)
+            if test is None:
+                test = f"not {_function(extra, out, formats)}(item)"
+            known = out.name(frozenset(properties), "KEYS")
+            body.append("for key, item in value.items():")
+            body.append(f"    if key not in {known} and ({test}): return False")
+    elif declared == "array" and not isinstance(schema.get("items"), list):
+        body.append("if value.__class__ is not list: return False")
+        items = schema.get("items", True)
+        if items is not True and items != {}:
+            test = _leaf_test(items, out, "item", formats)
+            if test is None:
+                test = f"not {_function(items, out, formats)}(item)"
+            body.append("for item in value:")
+            body.append(f"    if {test}: return False")
+    else:
+        test = _leaf_test(schema, out, "value", formats)
+        if test is None:
+            check = fastjsonschema.compile(schema, use_default=False, detailed_exceptions=False)
+            leaf = out.name(check, "FASTJSONSCHEMA")
+            failure = out.name(fastjsonschema.JsonSchemaValueException, "FAILURE")
+            body = ["try:", f"    {leaf}(value)", f"except {failure}:", "    return False"]
+        else:
+            body.append(f"if {test}: return False")
+    out.lines += [f"def {name}(value):", *("    " + line for line in body), "    return True", ""]
+    return name
+
+
+def accepting_source(schema: dict) -> tuple[str, dict[str, Any]] | None:
+    """Python source of `accepts(record)` for `schema` and the names it uses; None for a schema
+    it cannot follow (one with `$ref`, resolved against the whole schema)."""
+    if '"$ref"' in json.dumps(schema):
+        return None
+    out = _Source()
+    root = _function(schema, out, formats="$schema" not in schema)
+    out.lines.append(f"accepts = {root}")
+    return "\n".join(out.lines) + "\n", out.names
+
+
+_COMPILED = [0]
+
+
+def source_label(source: str) -> str:
+    """A unique pseudo-file name part for one generated check (tracebacks show its lines)."""
+    _COMPILED[0] += 1
+    return f"#{_COMPILED[0]}"
+
+
+def _never(record: Any) -> bool:
+    return False
+
+
 def _error_order(error: jsonschema.ValidationError) -> list[str]:
     return [str(part) for part in error.absolute_path]
 
@@ -115,12 +265,22 @@ class RecordValidator:
         except (fastjsonschema.JsonSchemaDefinitionException, ValueError, TypeError) as exc:
             raise SchemaSourceError(f"{source}: not a usable JSON schema: {exc}") from exc
         self._detailed_check: Any = None  # compiled on the first failure jsonschema misses
+        generated = accepting_source(self.schema)
+        self._accepts: Callable[[Any], bool] = _never
+        if generated is not None:
+            source, names = generated
+            filename = f"<target_aep validation {source_label(source)}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            exec(compile(source, filename, "exec"), names)  # the source is ours
+            self._accepts = names["accepts"]
         self._explain = jsonschema.Draft6Validator(
             self.schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
         )
 
     def is_valid(self, record: Mapping[str, Any]) -> bool:
         """The fast check alone (no explanation)."""
+        if self._accepts(record):
+            return True
         try:
             self._check(record)
         except fastjsonschema.JsonSchemaValueException:
@@ -129,6 +289,8 @@ class RecordValidator:
 
     def errors(self, record: Mapping[str, Any]) -> list[ValidationError]:
         """Every error of `record` (empty list when valid). Fast when valid."""
+        if self._accepts(record):
+            return []
         try:
             self._check(record)
         except fastjsonschema.JsonSchemaValueException as first:

@@ -1,0 +1,102 @@
+"""The generated accepting check: it accepts only what fastjsonschema accepts (its speed never
+changes a verdict), and the built-in schemas' valid records take it without fastjsonschema."""
+
+from __future__ import annotations
+
+import fastjsonschema
+import pytest
+from target_aep.mapping import mapper_for
+from target_aep.validation import RecordValidator, accepting_source, close_objects
+
+from tests.target.examples import STREAMS, example, singer_schema
+from tests.target.test_validation import OPTIONS, builtin_validator
+
+SCHEMA = close_objects(
+    {
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer"},
+            "price": {"type": "number"},
+            "flag": {"type": "boolean"},
+            "at": {"type": "string", "format": "date-time"},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "array", "items": {"type": "object", "properties": {"n": {}}}},
+            "map": {"type": "object", "additionalProperties": {"type": "string"}},
+            "nested": {"type": "object", "properties": {"x": {"type": "string"}}},
+        },
+        "required": ["count"],
+    }
+)
+
+CASES = [
+    {"count": 1},
+    {"count": True},  # a bool is no integer
+    {"count": 1.0},  # an integer to JSON Schema, not accepted by the generated check
+    {"count": 1.5},
+    {"count": 1, "price": 2},
+    {"count": 1, "price": False},
+    {"count": 1, "at": "2024-01-01T00:00:00Z"},
+    {"count": 1, "at": "2024-01-01 00:00"},
+    {"count": 1, "at": 5},
+    {"count": 1, "code": "USD"},
+    {"count": 1, "code": "usd"},
+    {"count": 1, "kind": "a"},
+    {"count": 1, "kind": "c"},
+    {"count": 1, "tags": ["x", "y"]},
+    {"count": 1, "tags": ["x", 2]},
+    {"count": 1, "tags": "x"},
+    {"count": 1, "rows": [{"n": 1}, {"n": None}]},
+    {"count": 1, "rows": [{"n": 1, "m": 2}]},
+    {"count": 1, "map": {"a": "b"}},
+    {"count": 1, "map": {"a": 1}},
+    {"count": 1, "nested": {"x": "y"}},
+    {"count": 1, "nested": {"x": "y", "z": 1}},
+    {"count": 1, "nested": {"x": None}},
+    {"count": 1, "other": 1},
+    {},
+    [],
+    {"count": None},
+]
+
+
+@pytest.mark.parametrize("record", CASES)
+def test_its_verdict_is_fastjsonschemas(record):
+    validator = RecordValidator(SCHEMA, "test schema")
+    check = fastjsonschema.compile(validator.schema, use_default=False)
+    try:
+        check(record)
+        expected = True
+    except fastjsonschema.JsonSchemaValueException:
+        expected = False
+    assert validator.is_valid(record) is expected
+    assert (validator.errors(record) == []) is expected
+    if validator._accepts(record):
+        assert expected  # the generated check never accepts what fastjsonschema refuses
+
+
+def test_plain_types_and_formats_are_decided_by_the_generated_check_alone():
+    validator = RecordValidator(SCHEMA, "test schema")
+    assert validator._accepts({"count": 1, "at": "2024-01-01T00:00:00Z", "tags": ["x"]})
+    assert not validator._accepts({"count": 1.0})  # left to fastjsonschema, which accepts it
+    assert validator.is_valid({"count": 1.0})
+
+
+def test_its_source_is_readable_and_a_schema_with_ref_keeps_fastjsonschema_alone():
+    source, _names = accepting_source(RecordValidator(SCHEMA, "test schema").schema)
+    assert "if not KEYS_" in source
+    assert ".issuperset(value): return False" in source
+    print(source)  # pytest -s shows the check
+    referring = {"type": "object", "properties": {"a": {"$ref": "#/definitions/a"}},
+                 "definitions": {"a": {"type": "string"}}}  # fmt: skip
+    assert accepting_source(referring) is None
+    validator = RecordValidator(referring, "test schema")
+    assert validator.is_valid({"a": "x"})
+    assert not validator.is_valid({"a": 1})
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_the_builtin_schemas_mapped_examples_take_the_generated_check(stream):
+    validator = builtin_validator(stream, singer_schema(stream))
+    assert validator._accepts(mapper_for(stream, OPTIONS).map(example(stream)))
