@@ -313,17 +313,29 @@ class TimelyState(HeldState):
     `batch_size_rows`, or every sink's once the oldest waiting record is `max_age` seconds
     old) is followed by the newest STATE it made true. The age is checked after every record
     and, while no input arrives, by `IdleAwareReader`.
+    At most one STATE is printed per `min_interval` seconds: Meltano saves each STATE line to
+    its system database (a job update and a state row, about 12 ms each in a demo run here,
+    https://github.com/meltano/meltano/blob/main/src/meltano/core/plugin/singer/target.py)
+    before it reads on, and a tap printing a STATE per window gave dozens a second. A STATE
+    made true within the interval waits (the newest true one is printed when the interval has
+    passed: at the next STATE, drain or record, while no input arrives through
+    `IdleAwareReader`, and at every drain of all sinks, the end of input included).
     """
 
     _timely = False
     _max_age = math.inf
+    _min_interval = 0.0
+    _last_printed = -math.inf
+    _waiting_print = False  # a true STATE may wait for the interval to pass
     _pending: PendingStates
     _state_lock: threading.Lock
 
-    def print_state_when_true(self, max_age_seconds: float) -> None:
-        """Turn timely STATE on: drain every sink once a record waited `max_age_seconds`."""
+    def print_state_when_true(self, max_age_seconds: float, min_interval_seconds: float) -> None:
+        """Turn timely STATE on: drain every sink once a record waited `max_age_seconds`,
+        and print at most one STATE per `min_interval_seconds`."""
         self._timely = True
         self._max_age = max_age_seconds
+        self._min_interval = min_interval_seconds
         self._pending = PendingStates()
         self._state_lock = threading.Lock()
 
@@ -346,14 +358,21 @@ class TimelyState(HeldState):
             super()._handle_max_record_age()  # type: ignore[misc]
             return
         oldest = self._pending.oldest
-        if oldest is not None and time.monotonic() - oldest >= self._max_age:
+        if oldest is None and not self._waiting_print:
+            return  # no record and no STATE waiting: nothing is due
+        now = time.monotonic()
+        if oldest is not None and now - oldest >= self._max_age:
             self.drain_all()  # type: ignore[attr-defined]
+        elif self._waiting_print and now - self._last_printed >= self._min_interval:
+            self._print_true_state()
 
     def _write_state_message(self, state: dict) -> None:
         if not self._timely:
             super()._write_state_message(state)
             return
-        self._print_true_state()  # after a drain of every sink: the newest STATE, if not yet
+        # after a drain of every sink (by age, a new schema, the end of input): the newest
+        # STATE, if not printed yet, whatever the interval
+        self._print_true_state(paced=False)
 
     # -- the sinks' and the reader's calls ------------------------------------------------
     def records_waiting(self, sink: object) -> None:
@@ -369,21 +388,30 @@ class TimelyState(HeldState):
             self._print_true_state()
 
     def seconds_until_drain(self) -> float | None:
-        """How long input may be waited for before records are due (None: none waiting)."""
-        oldest = self._pending.oldest if self._timely else None
-        if oldest is None:
+        """How long input may be waited for before records are due or a waiting STATE may be
+        printed (None: neither)."""
+        if not self._timely:
             return None
-        return max(0.0, oldest + self._max_age - time.monotonic())
+        due = [] if self._pending.oldest is None else [self._pending.oldest + self._max_age]
+        if self._waiting_print:
+            due.append(self._last_printed + self._min_interval)
+        return max(0.0, min(due) - time.monotonic()) if due else None
 
     def drain_if_due(self) -> None:
         """No input came while records wait: drain every sink once they are due."""
         if self._timely:
             self._handle_max_record_age()
 
-    def _print_true_state(self) -> None:
+    def _print_true_state(self, *, paced: bool = True) -> None:
         with self._state_lock:
+            now = time.monotonic()
+            if paced and now - self._last_printed < self._min_interval:
+                self._waiting_print = True  # printed once the interval has passed
+                return
+            self._waiting_print = False
             state = self._pending.take_true()
             if state is not None:
+                self._last_printed = now
                 super()._write_state_message(state)  # held instead when not final (HeldState)
 
 

@@ -253,6 +253,14 @@ class TargetSettings:
         "used (STATE follows the batch policy).",
         minimum=0,
     )
+    state_min_interval_seconds: float = number(
+        1.0,
+        "Files and streaming: at most one STATE per this many seconds; a STATE made true "
+        "sooner is printed (the newest then true) once the interval has passed, also while no "
+        "input arrives, and at the end of input. Meltano saves every STATE line to its system "
+        "database before it reads on; 0 prints each true STATE at once.",
+        minimum=0,
+    )
     log_metrics: bool = boolean(
         False,
         "Log the Singer SDK's METRIC lines (batch processing times, record counts per stream). "

@@ -92,7 +92,9 @@ class TargetAep(BatchFileRecords, LeanRecordPath, TimelyState, Target):
         if self.routes.delivery.state_follows_drains:
             # STATE as soon as it is true: drains by size and by age, each followed by the
             # STATE it made true (sdk_adapters.TimelyState); batch keeps the SDK's schedule.
-            self.print_state_when_true(self.settings.drain_max_age_seconds)
+            self.print_state_when_true(
+                self.settings.drain_max_age_seconds, self.settings.state_min_interval_seconds
+            )
             if isinstance(self.message_reader, IdleAwareReader):
                 self.message_reader.clock = self
 

@@ -56,6 +56,7 @@ TARGET_VALUES: dict[str, object] = {
     "file_max_bytes": 1_000_000,
     "batch_size_rows": 500,
     "drain_max_age_seconds": 2.5,
+    "state_min_interval_seconds": 0.5,
     "log_metrics": True,
     "request_timeout": 12.5,
     "max_retries": 2,

@@ -245,6 +245,7 @@ def test_a_config_file_with_fractional_values_for_every_number_setting_runs(tmp_
         "batch_poll_timeout_seconds": 30.5,
         "batch_partial_ingestion_percent": 12.5,
         "drain_max_age_seconds": 2.5,
+        "state_min_interval_seconds": 0.5,
     }
     assert set(fractions) == set(NUMBER_SETTINGS)
     with aep_double() as aep:

@@ -197,7 +197,8 @@ def written_ids(out: Path) -> list[str]:
 def test_40000_records_to_files_print_state_after_each_drain_each_once_its_records_are_placed(
     tmp_path,
 ):
-    target = TargetProcess(tmp_path, drain_max_age_seconds=3600)  # drains by size only here
+    # drains by size only here, and every STATE printed as soon as it is true
+    target = TargetProcess(tmp_path, drain_max_age_seconds=3600, state_min_interval_seconds=0)
     target.feed(singer_lines(charges(0, 40_000), state_every=500))
     target.finish()
     states = [state["n"] for state, _ in target.states]
@@ -228,6 +229,33 @@ def test_a_trickle_gets_its_state_within_the_age_bound_while_no_input_arrives(tm
     target.finish()
     assert [state for state, _ in target.states] == [{"n": 3}, {"n": 6}, {"n": 9}]
     assert target.states[-1][1] == 9
+
+
+def state_lines(count: int) -> list[str]:
+    """SCHEMA, then `count` STATEs with no record between them (a tap's empty windows)."""
+    message = {"type": "SCHEMA", "stream": "charges", "schema": singer_schema("charges"),
+               "key_properties": ["id"]}  # fmt: skip
+    states = (json.dumps({"type": "STATE", "value": {"n": n}}) + "\n" for n in range(1, count + 1))
+    return [json.dumps(message) + "\n", *states]
+
+
+def test_states_coming_faster_than_the_interval_are_printed_once_per_interval_newest_first(
+    tmp_path,
+):
+    target = TargetProcess(tmp_path, state_min_interval_seconds=0.5)
+    target.feed(state_lines(300))  # all true at once (no record waits), within milliseconds
+    # the first at once; the newest once the interval has passed, while the input stays open
+    target.wait_for_state(2, timeout=30)
+    assert [state for state, _ in target.states] == [{"n": 1}, {"n": 300}]
+    target.finish()
+    assert len(target.states) == 2
+
+
+def test_state_min_interval_0_prints_every_true_state_at_once(tmp_path):
+    target = TargetProcess(tmp_path, state_min_interval_seconds=0)
+    target.feed(state_lines(300))
+    target.finish()
+    assert [state["n"] for state, _ in target.states] == list(range(1, 301))
 
 
 def test_kill_9_mid_run_then_a_rerun_from_the_last_state_re_sends_little(tmp_path):
