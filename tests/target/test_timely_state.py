@@ -262,8 +262,13 @@ def test_kill_9_mid_run_then_a_rerun_from_the_last_state_re_sends_little(tmp_pat
     total, every = 20_000, 250
     first = TargetProcess(tmp_path, batch_size_rows=2_000, drain_max_age_seconds=0.5)
     first.feed(singer_lines(charges(0, 13_000), state_every=every))
-    first.wait_for_state(5)
-    time.sleep(1.0)  # the records after the last full drain are due by age meanwhile
+    # STATEs follow the drains, at most one a second (state_min_interval_seconds): wait for
+    # the one of the last full drain, then let the records after it come due by age
+    deadline = time.monotonic() + 60
+    while not first.states or first.states[-1][0]["n"] < 12_000:
+        assert time.monotonic() < deadline, f"STATEs printed: {first.states}"
+        time.sleep(0.05)
+    time.sleep(1.0)
     first.kill()  # mid-run: input still open, records in flight
     resume = max(state["n"] for state, _ in first.states)
     assert resume >= 10_000
