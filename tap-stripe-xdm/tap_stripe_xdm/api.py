@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 import msgspec
 import urllib3
 
-from tap_stripe_xdm.errors import StripeRequestError, describe_failure, redact
+from tap_stripe_xdm.errors import RunInterrupted, StripeRequestError, describe_failure, redact
 from tap_stripe_xdm.ratelimit import RateLimiter
 from tap_stripe_xdm.retry import RetryPolicy
 from tap_stripe_xdm.settings import TapSettings
@@ -112,13 +111,15 @@ class StripeAPI:
         limiter: RateLimiter,
         retry_policy: RetryPolicy,
         logger: logging.Logger,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._stopped = threading.Event()
         self._limiter = limiter
         self._policy = retry_policy
         self._logger = logger
-        self._sleep = sleep
+        # waits between attempts end early once the run stops
+        self._sleep = sleep or self._stopped.wait
         self._headers = {
             "Authorization": f"Bearer {settings.api_key}",
             "Stripe-Version": settings.api_version,
@@ -134,6 +135,11 @@ class StripeAPI:
         )
         self._counts_lock = threading.Lock()
         self._counts = RequestCounts()
+
+    def stop(self) -> None:
+        """The run was interrupted: no request is started or retried from now on (each raises
+        RunInterrupted), and a wait before a retry ends at once."""
+        self._stopped.set()
 
     def counts(self) -> RequestCounts:
         """A snapshot of the counters."""
@@ -186,6 +192,8 @@ class StripeAPI:
         attempts = self._policy.max_retries + 1
         last: _TransientError | None = None
         for attempt in range(1, attempts + 1):
+            if self._stopped.is_set():
+                raise RunInterrupted()
             if last is not None:
                 wait = self._policy.delay(attempt - 1, last.retry_after)
                 self._logger.warning(
@@ -201,6 +209,8 @@ class StripeAPI:
                 if last.rate_limited:  # the run slows down, not this thread only
                     self._limiter.throttled(endpoint, last.limited_by)
                 self._sleep(wait)
+                if self._stopped.is_set():
+                    raise RunInterrupted()
             self._limiter.acquire(endpoint)
             self._count(
                 counts, retry=last is not None, rate_limited=bool(last and last.rate_limited)

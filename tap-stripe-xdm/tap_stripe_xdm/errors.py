@@ -14,6 +14,17 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_stripe_xdm.resources import RESOURCES
 
+
+class RunInterrupted(SystemExit):
+    """The run was asked to stop (Ctrl-C, SIGTERM): exit code 130, as a shell reports a
+    process ended by SIGINT (128 + 2). A SystemExit, so that neither the SDK's nor the
+    reader's `except Exception` takes it for a stream's failure, and it prints no traceback.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(130)
+
+
 _KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9*]+")
 
 # Which Read permission a restricted key needs for each endpoint, by its last path segment.

@@ -26,6 +26,15 @@ class SettingError(ConfigValidationError):
         super().__init__(summary, errors=problems)
 
 
+class RunInterrupted(SystemExit):
+    """The run was asked to stop (Ctrl-C, SIGTERM): exit code 130, as a shell reports a
+    process ended by SIGINT (128 + 2). A SystemExit: no traceback, and no `except Exception`
+    on the way takes it for a failure of a record or a destination."""
+
+    def __init__(self) -> None:
+        super().__init__(130)
+
+
 class DeliveryError(Exception):
     """A failure that must stop the run without advancing state (message carries no secret)."""
 

@@ -25,11 +25,13 @@ import logging
 import math
 import os
 import select
+import signal
 import stat
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
@@ -38,7 +40,7 @@ from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import Sink
 
-from target_aep.errors import BatchFileError
+from target_aep.errors import BatchFileError, RunInterrupted
 
 if TYPE_CHECKING:  # the mixin's methods use the Sink it is mixed into
     from singer_sdk.sinks import Sink as _MixedInto
@@ -178,6 +180,48 @@ class HeldState:
         state, self._held_state = self._held_state, None
         if state is not None:
             super()._write_state_message(state)  # type: ignore[misc]
+
+
+class Interruptible:
+    """Mixin for a `Target`: Ctrl-C (SIGINT) or SIGTERM stops the run at once, with one line and
+    exit code 130, but never in the middle of a drain.
+
+    Replaces the SDK's handler (`Target._handle_termination`, installed for both signals by
+    `PluginBase.__init__`), which drained every sink and printed the latest STATE from inside
+    the signal handler, wherever the main thread was (half-way through a drain, say), then
+    exited 0. Here the signal stops reading input: records not placed yet are dropped, and no
+    STATE is printed beyond the last one whose records are all placed, so the next run
+    continues from there (those records are read again). A drain in progress (files
+    published and listed, a STATE printed) ends first. A second Ctrl-C exits without waiting.
+    """
+
+    _interrupted = False
+    _drains_in_progress = 0
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        if self._interrupted:
+            if signum == signal.SIGINT:
+                os._exit(130)
+            return  # Meltano's SIGTERM after the terminal's SIGINT: the same request
+        self._interrupted = True
+        self.logger.warning(  # type: ignore[attr-defined]
+            "interrupted (%s): stopping; records after the last STATE printed are sent again"
+            " by the next run",
+            signal.Signals(signum).name,
+        )
+        if not self._drains_in_progress:
+            raise RunInterrupted()
+
+    @contextlib.contextmanager
+    def uninterrupted(self) -> Iterator[None]:
+        """A drain: an interruption during it takes effect when it ends."""
+        self._drains_in_progress += 1
+        try:
+            yield
+        finally:
+            self._drains_in_progress -= 1
+        if self._interrupted and not self._drains_in_progress:
+            raise RunInterrupted()
 
 
 class LeanRecordSteps(_MixedInto):

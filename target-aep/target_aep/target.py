@@ -11,7 +11,7 @@ import gc
 import logging
 from typing import IO, Any, ClassVar
 
-from singer_sdk import Target
+from singer_sdk import Sink, Target
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 from singer_sdk.metrics import METRICS_LOGGER_NAME
 
@@ -21,6 +21,7 @@ from target_aep.run_summary import render_table, write_summary
 from target_aep.sdk_adapters import (
     BatchFileRecords,
     IdleAwareReader,
+    Interruptible,
     LeanRecordPath,
     TimelyState,
     drop_env_notice,
@@ -29,7 +30,7 @@ from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
 
 
-class TargetAep(BatchFileRecords, LeanRecordPath, TimelyState, Target):
+class TargetAep(Interruptible, BatchFileRecords, LeanRecordPath, TimelyState, Target):
     """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
 
     name = "target-aep"
@@ -114,6 +115,17 @@ class TargetAep(BatchFileRecords, LeanRecordPath, TimelyState, Target):
             if was_enabled:
                 gc.enable()
 
+    # singer-sdk marks drain_one and drain_all @final; an interruption waits for a drain to end.
+    def drain_one(self, sink: Sink) -> None:  # type: ignore[misc]
+        """The SDK's drain of one sink, not cut short by Ctrl-C (Interruptible)."""
+        with self.uninterrupted():
+            super().drain_one(sink)
+
+    def drain_all(self, *, is_endofpipe: bool = False) -> None:  # type: ignore[misc]
+        """The SDK's drain of every sink, not cut short by Ctrl-C (Interruptible)."""
+        with self.uninterrupted():
+            super().drain_all(is_endofpipe=is_endofpipe)
+
     def records_placed(self, sink: object) -> None:
         """After a sink's drain: the STATE it made true, then the cycles made meanwhile
         collected (young and middle generations; automatic collection is off in `listen`)."""
@@ -126,13 +138,15 @@ class TargetAep(BatchFileRecords, LeanRecordPath, TimelyState, Target):
 
     def process_endofpipe(self) -> None:
         """Drain everything, make it final (open batches completed), print the STATE held
-        until then, release the destination, then report the run."""
-        try:
-            super().process_endofpipe()
-            self.routes.settle()
-            self.write_held_state()
-        finally:
-            self.routes.close()
+        until then, release the destination, then report the run (an interruption once
+        the input has ended waits until the STATE is printed)."""
+        with self.uninterrupted():
+            try:
+                super().process_endofpipe()
+                self.routes.settle()
+                self.write_held_state()
+            finally:
+                self.routes.close()
         self.report()
 
     def report(self) -> None:

@@ -26,6 +26,7 @@ import pytest
 from tests.doubles.stripe_api import StripeDouble
 from tests.e2e.meltano_project import IGNORED
 from tests.shared_paths import REPO_ROOT
+from tests.terminal import ctrl_c_when
 
 COUNTS = {
     "charges": 12,
@@ -297,3 +298,41 @@ def test_a_killed_run_is_continued_saying_so_and_a_live_run_is_never_forced_past
     assert "meltano --environment=local run --force" in after.stderr
     assert "already running" not in after.stderr
     assert not (clone / ".meltano" / "bin-run.local.lock").exists()
+
+
+def test_ctrl_c_in_a_terminal_stops_every_process_with_one_line_and_the_next_run_continues(
+    clone,
+):
+    counts = "charges=5000"
+    charges = clone / "output" / "local" / "charges"
+    shutil.rmtree(clone / "output", ignore_errors=True)
+
+    def delivering(_: str) -> bool:  # some charges placed and their STATE saved
+        manifest = charges / "manifest.json"
+        return manifest.exists() and json.loads(manifest.read_text())["total_records"] > 0
+
+    # Two requests a second: 50 pages of charges keep the run busy until the Ctrl-C.
+    env = clean_environment(
+        STRIPE_EMULATOR_COUNTS=counts, TAP_STRIPE_XDM_MAX_REQUESTS_PER_SECOND="2"
+    )
+    run = ctrl_c_when(["bin/run"], delivering, env=env, cwd=clone, timeout=900)
+
+    assert run.exit_code == 130, run.after
+    line = "bin/run: interrupted; the next bin/run continues from the last saved bookmarks"
+    assert run.after.count(line) == 1, run.after
+    assert run.after.rstrip().endswith(line), run.after
+    assert run.noise() == [], run.after  # the emulator outlived the plugins: no retries
+    assert "Gracefully shutting down" not in run.after
+    assert not (clone / ".meltano" / "bin-run.local.lock").exists()
+
+    after = bin_run(clone, counts)
+
+    assert after.returncode == 0, after.stderr[-6000:]
+    assert "was stopped before it finished" not in after.stderr
+    assert "already running" not in after.stderr
+    delivered = {
+        json.loads(record)["_id"]
+        for part in charges.glob("part-*.json")
+        for record in part.read_text().splitlines()
+    }
+    assert len(delivered) == 5000  # nothing skipped by the bookmarks the Ctrl-C left
