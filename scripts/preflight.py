@@ -10,10 +10,17 @@ it prints the target's output folder (where bin/run finds the run summary) on st
 It also tells when the bookmarks Meltano stored for the environment make the configured start
 date moot: a run resumes from the later of its bookmark and `start_date`
 (tap_stripe_xdm/bookmarks.py), so an earlier start date reads nothing new until a full refresh.
+
+Two things must not share an environment's state and output: another Stripe key (Meltano keys
+the state by environment and pipeline, not by account, so the bookmarks of the first account
+would make the run skip every object of the second created before them, silently) and another
+AEP tenant (the files destination refuses a folder whose manifests list another tenant's
+records). Both are refused here, exit code 2, each with what to do.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -25,6 +32,7 @@ from typing import Any
 
 from tap_stripe_xdm.instants import iso
 from tap_stripe_xdm.settings import SettingsError, TapSettings
+from target_aep.delivery.files import tenant_problems
 from target_aep.errors import SettingError
 from target_aep.settings import TargetSettings
 from target_aep.target import MAPPING_NAMES, TargetAep
@@ -76,14 +84,16 @@ def problems_of(config: dict[str, Any], plugin: str) -> list[str]:
     try:
         if plugin == "tap-stripe-xdm":
             TapSettings.from_config(config, user_agent="preflight")
-        else:
-            TargetSettings.from_config(
-                config, mapping_names=MAPPING_NAMES, sdk_schema=TargetAep.config_jsonschema
-            )
+            return []
+        target = TargetSettings.from_config(
+            config, mapping_names=MAPPING_NAMES, sdk_schema=TargetAep.config_jsonschema
+        )
     except SettingsError as error:
         return list(error.problems)
     except SettingError as error:
         return [str(problem) for problem in error.errors]
+    if target.destination == "files" and target.tenant_id:
+        return tenant_problems(ROOT / target.output_dir, target.tenant_id)
     return []
 
 
@@ -153,6 +163,42 @@ def moot_start_date(environment: str, start_date: int, state_text: str) -> str |
     )
 
 
+def stripe_key_file(environment: str) -> Path:
+    """Where bin/run keeps a fingerprint of the Stripe key of the environment's last run."""
+    return ROOT / ".meltano" / f"stripe-key.{environment}"
+
+
+def fingerprint(api_key: str) -> str:
+    """Tells two keys apart without keeping either: the first 16 hex digits of its SHA-256
+    (one-way; the key itself is never written)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def other_stripe_key(environment: str, api_key: str, state_text: str) -> str | None:
+    """The problem when the Stripe key changed since the environment's last run while Meltano
+    keeps bookmarks for it (None otherwise)."""
+    recorded = stripe_key_file(environment)
+    previous = recorded.read_text().strip() if recorded.exists() else ""
+    if not previous or previous == fingerprint(api_key):
+        return None
+    start = state_text.find("{")
+    try:
+        state, _ = json.JSONDecoder().raw_decode(state_text[start:]) if start >= 0 else ({}, 0)
+    except ValueError:
+        state = {}
+    if not list(bookmarks(state)):
+        return None
+    return (
+        f"the Stripe key changed since the last run of environment {environment!r}, and the "
+        "bookmarks Meltano keeps for it are the previous key's: with another Stripe account "
+        "they would skip every object of this one created before them. For another account "
+        "run bin/run --full-refresh (it reads this account from the start date and moves the "
+        "previous output aside) or give it an environment of its own (MELTANO_ENVIRONMENT); "
+        f"for a rolled key of the same account delete {recorded.relative_to(ROOT)} and run "
+        "again"
+    )
+
+
 def main(argv: list[str]) -> int:
     environment, run_options = argv[0], argv[1:]
     first_use = not (ROOT / ".meltano" / "meltano.db").exists()
@@ -176,6 +222,11 @@ def main(argv: list[str]) -> int:
         configs[plugin] = with_secrets(plugin, json.loads(out))
         lines += [as_line(problem, environment) for problem in problems_of(configs[plugin], plugin)]
     state_result = finished(state) if state is not None else None
+    api_key = configs.get("tap-stripe-xdm", {}).get("api_key")
+    if isinstance(api_key, str) and state_result is not None and state_result[0] == 0:
+        changed = other_stripe_key(environment, api_key, state_result[1])
+        if changed:
+            lines.append(("TAP_STRIPE_XDM_API_KEY", changed))
     if lines:
         print(
             f"bin/run: {len(lines)} setting(s) to fix before anything runs "
@@ -196,6 +247,7 @@ def main(argv: list[str]) -> int:
             print(notice, file=sys.stderr)
     start_date_file(environment).parent.mkdir(exist_ok=True)
     start_date_file(environment).write_text(f"{settings.start_date}\n")
+    stripe_key_file(environment).write_text(f"{fingerprint(settings.api_key)}\n")
     print(configs["target-aep"].get("output_dir") or "output")
     return 0
 

@@ -20,6 +20,7 @@ def build_delivery(settings: TargetSettings) -> Delivery:
             settings.output_dir,
             max_records_per_file=settings.file_max_records,
             max_bytes_per_file=settings.file_max_bytes,
+            tenant_id=settings.tenant_id,
         )
     from target_aep.adobe.platform import PlatformClient
 

@@ -10,6 +10,10 @@ Durability, which is what lets STATE move: a file is written under a temporary d
 same folder, fsynced, then renamed; the folder is fsynced; the manifest is replaced the same
 way. `send` returns only after that, so no reader ever sees a partial file and a file listed in
 the manifest is complete. A crash leaves at most a stray temporary file, removed on next start.
+
+One tenant per folder: each manifest names the tenant whose records it lists (`tenant_id`),
+and a run of another tenant is refused before it writes there, naming TARGET_AEP_OUTPUT_DIR,
+so uploading a folder never sends one tenant's records (or the demo's) into another's datasets.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
-from target_aep.errors import DeliveryError
+from target_aep.errors import DeliveryError, SettingError
 from target_aep.settings import TargetSettings
 
 MANIFEST_NAME = "manifest.json"
@@ -122,7 +126,9 @@ def write_rotated_files(
 class _DatasetFolder:
     """One dataset's folder: its manifest and the sequence of its files in this run."""
 
-    def __init__(self, folder: Path, dataset: Dataset, run_id: str) -> None:
+    def __init__(
+        self, folder: Path, dataset: Dataset, run_id: str, tenant_id: str | None = None
+    ) -> None:
         self.folder = folder
         self.dataset = dataset
         self.run_id = run_id
@@ -132,6 +138,10 @@ class _DatasetFolder:
         for stray in folder.glob(f"{_TEMP_PREFIX}*"):  # left by a run killed mid-write
             stray.unlink(missing_ok=True)
         self.manifest = self._read_manifest()
+        if tenant_id is not None:
+            check_tenant(folder, self.manifest, tenant_id)
+            # a manifest written before manifests named their tenant is taken as this one's
+            self.manifest["tenant_id"] = tenant_id
 
     def _read_manifest(self) -> dict:
         path = self.folder / MANIFEST_NAME
@@ -161,6 +171,44 @@ class _DatasetFolder:
         atomic_write_bytes(self.folder / MANIFEST_NAME, data)
 
 
+def other_tenant(folder: Path, manifest: dict, tenant_id: str) -> str | None:
+    """Why `tenant_id`'s records must not be added to `manifest` (None: they may)."""
+    listed = manifest.get("tenant_id")
+    if listed is None or listed == tenant_id:
+        return None
+    return (
+        f"setting 'output_dir': {folder} holds records of tenant {listed!r} (its "
+        f"{MANIFEST_NAME}), not of this run's tenant {tenant_id!r} (TARGET_AEP_TENANT_ID); "
+        f"one folder never mixes tenants: set it to a folder of this tenant's own, e.g. "
+        f"output/{tenant_id}, or move {folder.parent} aside "
+        "(environment variable TARGET_AEP_OUTPUT_DIR)"
+    )
+
+
+def tenant_problems(output_dir: Path, tenant_id: str) -> list[str]:
+    """Every dataset folder under `output_dir` whose manifest lists another tenant's records
+    (checked before a run reads any input; unreadable manifests are left to the run)."""
+    problems = []
+    for path in sorted(output_dir.glob(f"*/{MANIFEST_NAME}")):
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        problem = (
+            other_tenant(path.parent, manifest, tenant_id) if isinstance(manifest, dict) else None
+        )
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def check_tenant(folder: Path, manifest: dict, tenant_id: str) -> None:
+    """Refuse to add `tenant_id`'s records to a manifest that lists another tenant's."""
+    problem = other_tenant(folder, manifest, tenant_id)
+    if problem:
+        raise DeliveryError(problem)
+
+
 class FilesDelivery(Delivery):
     """Writes each drained batch of a dataset as rotated, atomically published files."""
 
@@ -170,9 +218,16 @@ class FilesDelivery(Delivery):
         *,
         max_records_per_file: int = TargetSettings.file_max_records,
         max_bytes_per_file: int = TargetSettings.file_max_bytes,
+        tenant_id: str | None = None,
     ) -> None:
-        """Files under `output_dir`, rotated at the limits (defaults: the settings' defaults)."""
+        """Files under `output_dir`, rotated at the limits (defaults: the settings' defaults);
+        with `tenant_id`, in folders of that tenant only (`check_tenant`)."""
         self.output_dir = Path(output_dir)
+        self.tenant_id = tenant_id
+        if tenant_id is not None:  # before any input is read: one clear error, no traceback
+            problems = tenant_problems(self.output_dir, tenant_id)
+            if problems:
+                raise SettingError(problems)
         self.max_records = max_records_per_file
         self.max_bytes = max_bytes_per_file
         # Sortable: file names sort in the order runs wrote them.
@@ -195,7 +250,7 @@ class FilesDelivery(Delivery):
             state = self._folders.get(str(folder))
             if state is None:
                 try:
-                    state = _DatasetFolder(folder, dataset, self.run_id)
+                    state = _DatasetFolder(folder, dataset, self.run_id, self.tenant_id)
                 except OSError as exc:
                     raise DeliveryError(f"output_dir: cannot use {folder}: {exc}") from exc
                 self._folders[str(folder)] = state

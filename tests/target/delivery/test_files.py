@@ -9,7 +9,10 @@ import threading
 import pytest
 from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.delivery.files import MANIFEST_NAME, FilesDelivery
-from target_aep.errors import DeliveryError
+from target_aep.errors import DeliveryError, SettingError
+
+from tests.target.examples import example, singer_schema
+from tests.target.singer_run import record_messages, run_cli
 
 
 def records(count: int, stream: str = "charges", start: int = 0) -> list[MappedRecord]:
@@ -157,3 +160,58 @@ def test_a_corrupt_manifest_stops_the_run_with_a_clear_message(tmp_path):
     (folder / MANIFEST_NAME).write_text("{not json")
     with pytest.raises(DeliveryError, match=r"manifest\.json is not valid JSON"):
         FilesDelivery(tmp_path).send(Dataset("charges"), records(1))
+
+
+def test_each_manifest_names_its_tenant_and_another_tenants_records_are_refused(tmp_path):
+    FilesDelivery(tmp_path, tenant_id="acme").send(Dataset("charges"), records(2))
+    assert read_manifest(tmp_path / "charges")["tenant_id"] == "acme"
+    FilesDelivery(tmp_path, tenant_id="acme").send(Dataset("charges"), records(1, start=2))
+
+    with pytest.raises(SettingError) as refused:  # at the start of the run
+        FilesDelivery(tmp_path, tenant_id="demo")
+
+    (message,) = refused.value.errors
+    assert "tenant 'acme'" in message
+    assert "tenant 'demo'" in message
+    assert "TARGET_AEP_OUTPUT_DIR" in message
+    assert "TARGET_AEP_TENANT_ID" in message
+    assert read_manifest(tmp_path / "charges")["total_records"] == 3
+
+
+def test_a_folder_another_tenant_starts_during_the_run_is_refused_before_writing(tmp_path):
+    later = FilesDelivery(tmp_path, tenant_id="demo")  # started while the folder was empty
+    FilesDelivery(tmp_path, tenant_id="acme").send(Dataset("charges"), records(2))
+
+    with pytest.raises(DeliveryError, match="holds records of tenant 'acme'"):
+        later.send(Dataset("charges"), records(3))
+
+    assert read_manifest(tmp_path / "charges")["total_records"] == 2
+    assert len(data_files(tmp_path / "charges")) == 1
+
+
+def test_a_manifest_from_before_tenants_were_recorded_is_taken_as_the_runs_tenants(tmp_path):
+    FilesDelivery(tmp_path).send(Dataset("charges"), records(2))
+    assert "tenant_id" not in read_manifest(tmp_path / "charges")
+    FilesDelivery(tmp_path, tenant_id="acme").send(Dataset("charges"), records(1, start=2))
+    assert read_manifest(tmp_path / "charges")["tenant_id"] == "acme"
+
+
+def test_a_run_of_another_tenant_into_the_same_output_dir_stops_before_reading_with_one_error(
+    tmp_path,
+):
+    messages = record_messages("charges", singer_schema("charges"), [example("charges")], {"n": 1})
+    out = tmp_path / "out"
+    first = run_cli({"tenant_id": "acme", "output_dir": str(out)}, messages, tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    other = run_cli({"tenant_id": "demo", "output_dir": str(out)}, messages, tmp_path)
+
+    assert other.returncode != 0
+    assert other.stdout == ""  # no STATE
+    assert "Traceback" not in other.stderr
+    (error,) = [line for line in other.stderr.splitlines() if "holds records of tenant" in line]
+    assert "'acme'" in error
+    assert "'demo'" in error
+    assert "TARGET_AEP_OUTPUT_DIR" in error
+    assert read_manifest(out / "charges")["total_records"] == 1
+    assert read_manifest(out / "charges")["tenant_id"] == "acme"
