@@ -125,13 +125,130 @@ def _reshaped(item: Any, rule_kind: int) -> str | None:
     return json_text(item)
 
 
+_NO_SKIP: frozenset[str] = frozenset()
+
+# Per (layout, layout's camelCase, skipped fields): the layout itself (kept alive, so its id
+# stays its own) and, per key sequence seen (a record's keys in their order), the function
+# generated for exactly that sequence. Records of one stream nearly always share their keys
+# and order (Stripe sends every field, null or not), so one tuple of keys and one dict lookup
+# replace a plan and a rule lookup per key. Bounded: past _SHAPES_PER_LAYOUT key sequences a
+# layout's other records take the loop.
+_SHAPES: dict[tuple[int, bool, frozenset[str]], tuple[Layout | None, dict[tuple, Any]]] = {}
+_SHAPES_PER_LAYOUT = 64
+
+
+def _shapes_for(layout: Layout | None, camel: bool, skip: frozenset[str]) -> dict | None:
+    """The generated functions of one (layout, camelCase, skipped fields); None when full."""
+    key = (id(layout), camel, skip)
+    entry = _SHAPES.get(key)
+    if entry is not None and entry[0] is layout:
+        return entry[1]
+    if len(_SHAPES) >= 1_000:
+        return None
+    _SHAPES[key] = entry = (layout, {})
+    return entry[1]
+
+
 def _tenant_dict(
     value: Mapping[str, Any],
     camel: bool,
-    skip: frozenset[str] = frozenset(),
+    skip: frozenset[str] = _NO_SKIP,
     layout: Layout | None = None,
 ) -> dict | None:
-    """The hot loop: one plan lookup per key, exact-type dispatch, only containers recurse."""
+    """A Stripe object's fields in tenant form, by the function generated for its key sequence
+    (the loop's result, byte for byte, key order included)."""
+    shapes = _shapes_for(layout, camel, skip)
+    if shapes is None or type(value) is not dict:
+        return _tenant_dict_loop(value, camel, skip, layout)
+    keys = tuple(value)
+    compiled = shapes.get(keys)
+    if compiled is None:
+        if len(shapes) >= _SHAPES_PER_LAYOUT:
+            return _tenant_dict_loop(value, camel, skip, layout)
+        compiled = shapes[keys] = _compile_shape(keys, camel, skip, layout)
+    result: dict | None = compiled(value)
+    return result
+
+
+def _compile_shape(keys: tuple, camel: bool, skip: frozenset[str], layout: Layout | None) -> Any:
+    """Straight-line code doing `_tenant_dict_loop`'s steps for one key sequence: each key's
+    name, timestamp/map flags and layout rule are decided here, once, not per record."""
+    namespace: dict[str, Any] = {
+        "_reshaped": _reshaped,
+        "_timestamp_text": _timestamp_text,
+        "_tenant_dict": _tenant_dict,
+        "_tenant_list": _tenant_list,
+        "tenant_value": tenant_value,
+        "to_rfc3339": to_rfc3339,
+        "camel": camel,
+        "NO_SKIP": _NO_SKIP,
+    }
+    lines = ["def shape(value):", "    kept = {}"]
+    for index, key in enumerate(keys):
+        if type(key) is not str or key in skip:
+            if type(key) is not str:
+                # a key the loop would have to look up (not a JSON object's): leave it the loop
+                return lambda value: _tenant_dict_loop(value, camel, skip, layout)
+            continue
+        name, is_timestamp, is_map = _KEY_PLANS[camel].get(key) or _plan(key, camel)
+        if name is None:
+            continue
+        rule = layout.get(key) if layout is not None else None
+        child = rule[1] if rule is not None else None
+        namespace[f"C{index}"] = child
+        # a sub-object's function found here, without _tenant_dict's call (empty when full)
+        namespace[f"S{index}"] = _shapes_for(child, camel, _NO_SKIP) or {}
+        k, n = repr(key), repr(name)
+        lines.append(f"    item = value[{k}]")
+        lines.append("    if item is not None:")
+        if rule is not None and rule[0] >= ID:
+            lines.append(f"        text = _reshaped(item, {rule[0]})")
+            lines.append(f"        if text: kept[{n}] = text")
+            continue
+        text_value = "_timestamp_text(item, camel)" if is_timestamp else "item"
+        int_value = "to_rfc3339(item)" if is_timestamp and camel else "item"
+        lines += [
+            "        kind = type(item)",
+            "        if kind is str:",
+            f"            if item: kept[{n}] = {text_value}",
+            "        elif kind is int:",
+            f"            kept[{n}] = {int_value}",
+            "        elif kind is bool or kind is float:",
+            f"            kept[{n}] = item",
+            "        elif kind is dict:",
+        ]
+        if is_map or (rule is not None and rule[0] == MAP):
+            lines.append(
+                "            converted = {str(a): str(b) for a, b in item.items()"
+                " if b is not None and b != ''}"
+            )
+        else:
+            lines.append(f"            shape = S{index}.get(tuple(item))")
+            lines.append(
+                "            converted = shape(item) if shape is not None"
+                f" else _tenant_dict(item, camel, NO_SKIP, C{index})"
+            )
+        lines += [
+            f"            if converted: kept[{n}] = converted",
+            "        elif kind is list:",
+            f"            converted = _tenant_list(item, {k}, camel, C{index})",
+            f"            if converted: kept[{n}] = converted",
+            "        else:",
+            f"            converted = tenant_value(item, {k}, camel)",
+            f"            if converted is not None and converted != {{}}: kept[{n}] = converted",
+        ]
+    lines.append("    return kept or None")
+    exec(compile("\n".join(lines), "<tenant shape>", "exec"), namespace)
+    return namespace["shape"]
+
+
+def _tenant_dict_loop(
+    value: Mapping[str, Any],
+    camel: bool,
+    skip: frozenset[str] = _NO_SKIP,
+    layout: Layout | None = None,
+) -> dict | None:
+    """The generic loop: one plan lookup per key, exact-type dispatch, only containers recurse."""
     kept: dict[str, Any] = {}
     plan_of = _KEY_PLANS[camel].get
     rule_of = layout.get if layout is not None else None
