@@ -281,13 +281,25 @@ class LeanRecordSteps(_MixedInto):
             if record.get(key) is not None:
                 self._parse_timestamps_in_record(
                     record=record,
-                    schema=self._datelike_schema,
+                    schema=self._datelike_schema_for(record),
                     treatment=self.datetime_error_treatment,
                 )
                 break
         if not self._open_schema and not self._declared_fields.issuperset(record):
             self._warn_undeclared_fields(record)
         return record
+
+    def _datelike_schema_for(self, record: dict) -> dict[str, Any]:
+        """The date-like fields to parse in `record`: those holding text. A declared
+        date-time holding something else (another tap's Unix seconds, say) has no ISO 8601 to
+        parse and made the SDK raise TypeError, stopping the run; it is left as it is, for the
+        mapping to convert or dead-letter with its field path."""
+        properties = self._datelike_schema["properties"]
+        odd = [k for k in properties if not isinstance(record.get(k), (str, type(None)))]
+        if not odd:
+            return self._datelike_schema
+        kept = {k: sub for k, sub in properties.items() if k not in odd}
+        return {**self._datelike_schema, "properties": kept}
 
     def _warn_undeclared_fields(self, record: dict) -> None:
         warned: set[str] = self._warned_missing_fields

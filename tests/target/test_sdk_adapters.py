@@ -108,6 +108,23 @@ def test_date_time_fields_of_another_tap_are_still_parsed_before_mapping(tmp_pat
     assert xdm["_acme"]["things"]["day"] == "2024-02-03T00:00:00Z"
 
 
+def test_a_date_time_field_holding_unix_seconds_is_mapped_not_a_crash(tmp_path, capsys):
+    """Another tap's `updated` as Unix seconds under a date-time schema: the SDK's parser
+    raised TypeError and the run stopped; the value is left to the mapping, parsed fields
+    beside it still are."""
+    schema = {"type": "object", "properties": {**SCHEMA["properties"],
+              "updated": {"type": ["string", "null"], "format": "date-time"},
+              "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"}}}  # fmt: skip
+    records = [{**CHARGE, "updated": 1679090600},
+               {**CHARGE, "id": "ch_2", "updated": 1679090600,
+                "_sdc_deleted_at": "2024-05-02T05:40:00+02:00"}]  # fmt: skip
+    run(tmp_path, [schema_message(schema=schema), *map(record_message, records)])
+    first, second = written(tmp_path)
+    assert first["_id"].startswith("stripe:charges:ch_1")  # mapped, its change time kept
+    assert second["_acme"]["stripe"]["deletedAt"] == "2024-05-02T03:40:00Z"
+    assert not (tmp_path / "out" / "dead_letter.jsonl").exists()
+
+
 def test_a_plain_stripe_record_skips_the_sdk_timestamp_parser(tmp_path, capsys, monkeypatch):
     calls = []
     original = AepSink._parse_timestamps_in_record
