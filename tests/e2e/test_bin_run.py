@@ -299,6 +299,13 @@ def test_a_killed_run_is_continued_saying_so_and_a_live_run_is_never_forced_past
     assert "already running" not in after.stderr
     assert not (clone / ".meltano" / "bin-run.local.lock").exists()
 
+    # The forced run left the killed run's job marked running (for 5 minutes after its last
+    # heartbeat): the run after it is not refused either.
+    again = bin_run(clone, counts)
+    assert again.returncode == 0, again.stderr[-6000:]
+    assert "a killed run's job stays marked running in Meltano until" in again.stderr
+    assert "already running" not in again.stderr
+
 
 def test_ctrl_c_in_a_terminal_stops_every_process_with_one_line_and_the_next_run_continues(
     clone,
