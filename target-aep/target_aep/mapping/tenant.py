@@ -196,8 +196,10 @@ def _compile_shape(keys: tuple, camel: bool, skip: frozenset[str], layout: Layou
         rule = layout.get(key) if layout is not None else None
         child = rule[1] if rule is not None else None
         namespace[f"C{index}"] = child
-        # a sub-object's function found here, without _tenant_dict's call (empty when full)
-        namespace[f"S{index}"] = _shapes_for(child, camel, _NO_SKIP) or {}
+        # a sub-object's function found here, without _tenant_dict's call: the child's own
+        # registry, filled as its key sequences are met (an empty one when the cache is full)
+        child_shapes = _shapes_for(child, camel, _NO_SKIP)
+        namespace[f"S{index}"] = child_shapes if child_shapes is not None else {}
         k, n = repr(key), repr(name)
         lines.append(f"    item = value[{k}]")
         lines.append("    if item is not None:")

@@ -73,3 +73,25 @@ def test_a_layout_with_too_many_key_sequences_takes_the_loop(monkeypatch):
     assert first == {"id": "ch_1"}
     assert list(other) == ["created", "id"]
     assert len(tenant._shapes_for(layout, True, frozenset()) or {}) == 1
+
+
+def test_sub_objects_are_written_by_their_own_function_without_the_dispatch(monkeypatch):
+    """Once every key sequence is known, a record costs one dispatch (`_tenant_dict`) for the
+    record itself; its sub-objects' functions are found inline. (An empty registry once was
+    replaced by a new dict at compile time, so every sub-object went through the dispatch.)"""
+    monkeypatch.setattr(tenant, "_SHAPES", {})
+    calls = []
+    dispatch = tenant._tenant_dict
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return dispatch(*args, **kwargs)
+
+    monkeypatch.setattr(tenant, "_tenant_dict", counting)
+    layout = tenant_layout(SINGER)
+    record = {key: value for key, value in RECORD.items() if key != "lines"}
+    for _ in range(3):  # the first call compiles the record's and its sub-objects' functions
+        calls.clear()
+        written = tenant_object(record, layout=layout)
+    assert len(calls) == 1, [sorted(call) for call in calls]
+    assert _as_text(written) == _as_text(tenant._tenant_dict_loop(record, True, layout=layout))
