@@ -136,13 +136,43 @@ def _leaf_test(schema: Any, out: _Source, value: str, formats: bool) -> str | No
         return None
     if keys == {"type"}:
         return _class_test(value, _CLASSES[declared])
-    if keys == {"type", "format"} and declared == "string" and formats:
-        pattern = _FORMATS.get(schema["format"])
-        if pattern is None:  # a format fastjsonschema does not check
-            return _class_test(value, ("str",))
-        compiled = out.name(re.compile(pattern), "FORMAT")
-        return f"{value}.__class__ is not str or not {compiled}.match({value})"
+    if declared == "string" and keys <= _STRING_KEYWORDS and (formats or "format" not in keys):
+        return _string_test(schema, out, value)
     return None
+
+
+# String keywords decided here as fastjsonschema decides them (its draft04 generator): an enum
+# of strings by equality, `pattern` by `re.search` with each unescaped `$` read as `\Z`,
+# lengths in code points, a format by its pattern (`re.match`).
+_STRING_KEYWORDS = frozenset({"type", "format", "enum", "pattern", "minLength", "maxLength"})
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def _string_test(schema: dict, out: _Source, value: str) -> str | None:
+    """A condition true when the string leaf `value` is *not* accepted; None: not decided here."""
+    tests = [f"{value}.__class__ is not str"]
+    if "enum" in schema:
+        enum = schema["enum"]
+        if not isinstance(enum, list) or not all(type(option) is str for option in enum):
+            return None
+        tests.append(f"{value} not in {out.name(frozenset(enum), 'ENUM')}")
+    for keyword, operator in (("minLength", "<"), ("maxLength", ">")):
+        if keyword in schema:
+            bound = schema[keyword]
+            if type(bound) is not int:
+                return None
+            tests.append(f"len({value}) {operator} {bound}")
+    if "pattern" in schema:
+        try:
+            compiled = re.compile(_UNESCAPED_DOLLAR.sub(r"\\Z", schema["pattern"]))
+        except (re.error, TypeError):
+            return None
+        tests.append(f"not {out.name(compiled, 'PATTERN')}.search({value})")
+    if "format" in schema:
+        pattern = _FORMATS.get(schema["format"])
+        if pattern is not None:  # else a format fastjsonschema does not check
+            tests.append(f"not {out.name(re.compile(pattern), 'FORMAT')}.match({value})")
+    return " or ".join(tests)
 
 
 def _function(schema: Any, out: _Source, formats: bool) -> str:

@@ -25,6 +25,11 @@ SCHEMA = close_objects(
             "rows": {"type": "array", "items": {"type": "object", "properties": {"n": {}}}},
             "map": {"type": "object", "additionalProperties": {"type": "string"}},
             "nested": {"type": "object", "properties": {"x": {"type": "string"}}},
+            "short": {"type": "string", "minLength": 2, "maxLength": 3},
+            "price_tag": {"type": "string", "pattern": "\\$[0-9]+$"},  # an escaped $, then the end
+            "stamp": {"type": "string", "format": "date-time", "maxLength": 20},
+            "level": {"type": "string", "enum": ["low", "high"], "pattern": "^l"},
+            "numbered": {"type": "string", "enum": ["a", 1]},
         },
         "required": ["count"],
     }
@@ -55,6 +60,25 @@ CASES = [
     {"count": 1, "nested": {"x": "y", "z": 1}},
     {"count": 1, "nested": {"x": None}},
     {"count": 1, "other": 1},
+    {"count": 1, "short": "ab"},
+    {"count": 1, "short": "a"},
+    {"count": 1, "short": "abcd"},
+    {"count": 1, "short": "äöü"},  # lengths in characters, not bytes
+    {"count": 1, "short": 12},
+    {"count": 1, "price_tag": "$12"},
+    {"count": 1, "price_tag": "costs $12"},  # pattern searches, anchored only by the $
+    {"count": 1, "price_tag": "$12\n"},  # $ is the very end (\Z), not before a newline
+    {"count": 1, "price_tag": "$12 or so"},
+    {"count": 1, "price_tag": "12"},
+    {"count": 1, "stamp": "2024-01-01T00:00:00Z"},
+    {"count": 1, "stamp": "2024-01-01T00:00:00.123456Z"},
+    {"count": 1, "stamp": "yesterday"},
+    {"count": 1, "level": "low"},
+    {"count": 1, "level": "high"},
+    {"count": 1, "level": "lower"},
+    {"count": 1, "numbered": "a"},
+    {"count": 1, "numbered": 1},
+    {"count": 1, "numbered": "b"},
     {},
     [],
     {"count": None},
@@ -80,6 +104,12 @@ def test_plain_types_and_formats_are_decided_by_the_generated_check_alone():
     validator = RecordValidator(SCHEMA, "test schema")
     assert validator._accepts({"count": 1, "at": "2024-01-01T00:00:00Z", "tags": ["x"]})
     assert not validator._accepts({"count": 1.0})  # left to fastjsonschema, which accepts it
+    assert validator.is_valid({"count": 1.0})
+    accepted = {"count": 1, "code": "USD", "kind": "a", "short": "abc", "price_tag": "x $1",
+                "stamp": "2024-01-01T00:00:00Z", "level": "low"}  # fmt: skip
+    assert validator._accepts(accepted)  # string keywords too, without fastjsonschema
+    source, _names = accepting_source(validator.schema)
+    assert source.count("FASTJSONSCHEMA_") == 1  # only `numbered` (an enum with a number) left
     assert validator.is_valid({"count": 1.0})
 
 
