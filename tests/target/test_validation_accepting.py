@@ -130,3 +130,48 @@ def test_its_source_is_readable_and_a_schema_with_ref_keeps_fastjsonschema_alone
 def test_the_builtin_schemas_mapped_examples_take_the_generated_check(stream):
     validator = builtin_validator(stream, singer_schema(stream))
     assert validator._accepts(mapper_for(stream, OPTIONS).map(example(stream)))
+
+
+def _fastjsonschema_verdict(validator: RecordValidator, record: object) -> bool:
+    check = fastjsonschema.compile(validator.schema, use_default=False)
+    try:
+        check(record)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
+
+
+def test_one_validator_keeps_fastjsonschemas_verdicts_across_key_sequences():
+    """Closed objects are checked by a function per key sequence, generated on first sight:
+    each case seen twice (generated, then reused) in one validator, in both key orders."""
+    validator = RecordValidator(SCHEMA, "test schema")
+    dicts = [case for case in CASES if isinstance(case, dict)]
+    for record in dicts + [dict(reversed(list(case.items()))) for case in dicts]:
+        for _ in range(2):
+            assert validator.is_valid(record) is _fastjsonschema_verdict(validator, record)
+    sequences = validator._accepts.__globals__
+    known = [name for name in sequences if name.startswith("SEQ_") and sequences[name]]
+    assert len(known) >= 3  # the record, `rows` items and `nested` took functions of their own
+
+
+def test_past_the_cap_an_object_takes_the_generic_function(monkeypatch):
+    from target_aep import validation
+
+    monkeypatch.setattr(validation, "_SEQUENCES_PER_OBJECT", 2)
+    validator = RecordValidator(SCHEMA, "test schema")
+    records = [{"count": 1}, {"count": 1, "flag": True}, {"count": 1, "price": 2.5},
+               {"count": 1, "price": "x"}, {"flag": True}, {"count": 1, "at": "nope"}]  # fmt: skip
+    for record in records:
+        assert validator.is_valid(record) is _fastjsonschema_verdict(validator, record)
+    root = [v for k, v in validator._accepts.__globals__.items() if k.startswith("SEQ_")][-1]
+    assert len(root) == 2  # the first two sequences; the rest were checked field by field
+
+
+def test_a_key_sequences_function_reads_only_the_fields_present():
+    validator = RecordValidator(SCHEMA, "test schema")
+    assert validator._accepts({"count": 1, "flag": True})
+    (by_keys,) = [f for k, v in validator._accepts.__globals__.items() if k.startswith("SEQ_")
+                  for f in v.values()]  # fmt: skip
+    names = by_keys.__code__.co_names + by_keys.__code__.co_consts
+    assert {"flag", "count"} <= set(names)
+    assert not {"price", "get"} & set(names)  # no lookup of absent declared fields
