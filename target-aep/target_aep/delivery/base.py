@@ -28,7 +28,7 @@ class Dataset:
     profile_enabled: bool = False  # the dataset feeds Real-Time Customer Profile
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made per record: a frozen dataclass's __init__ costs ~3x
 class MappedRecord:
     """One XDM record in Platform field form, with where it came from (for dead letters)."""
 
