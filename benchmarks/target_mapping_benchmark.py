@@ -11,7 +11,12 @@ Prints records/s and CPU µs per record for
 Goals: mapping + validation <= 50 µs per charge record; the target process <= 40 CPU µs per
 record without start-up (issue 13).
 
+With --instructions: instructions per record instead (valgrind's cachegrind), of the process
+(start-up subtracted) and of each step of its record path in-process; on a shared machine CPU
+time varies by a third from run to run, instruction counts by well under 1 %.
+
 Run: uv run python benchmarks/target_mapping_benchmark.py [--records N] [--process-only]
+     [--instructions]
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jsonschema
@@ -125,9 +132,8 @@ def in_process(records: list[dict]) -> None:
           f"jsonschema alone would cost {reference / both:.1f}x the whole hot path")  # fmt: skip
 
 
-def run_target(records: list[dict], folder: Path) -> tuple[float, float, dict, int]:
-    """`target-aep` as a process on `records`: (wall seconds, CPU seconds, manifest, its peak
-    resident memory in KiB)."""
+def write_input(records: list[dict], folder: Path) -> tuple[Path, Path]:
+    """The Singer input (SCHEMA, RECORDs, STATE) and the files-destination config in `folder`."""
     schema = charge_schema(records[0])
     singer = folder / "input.singer"
     with singer.open("w") as handle:
@@ -141,6 +147,13 @@ def run_target(records: list[dict], folder: Path) -> tuple[float, float, dict, i
         handle.write("\n")
     config = folder / "config.json"
     config.write_text(json.dumps({"tenant_id": "acme", "output_dir": str(folder / "out")}))
+    return singer, config
+
+
+def run_target(records: list[dict], folder: Path) -> tuple[float, float, dict, int]:
+    """`target-aep` as a process on `records`: (wall seconds, CPU seconds, manifest, its peak
+    resident memory in KiB)."""
+    singer, config = write_input(records, folder)
     wall = time.perf_counter()
     with singer.open() as stdin:
         child = subprocess.Popen(
@@ -187,12 +200,105 @@ def end_to_end(records: list[dict], repeats: int = 3) -> float:
     return marginal
 
 
+PHASES = ("decode", "mapping", "tenant area", "validation", "tenant validation", "encode")
+
+
+def run_phase(phase: str, singer: Path, count: int) -> None:
+    """One step of the record path on the first `count` records of `singer`, everything it
+    needs prepared the same way whatever `count` (so count 0 measures the preparation)."""
+    import msgspec
+    from target_aep.json_encoding import to_json
+    from target_aep.mapping.tenant import tenant_object
+
+    lines = singer.read_bytes().splitlines()
+    schema = json.loads(lines[0])["schema"]
+    lines = lines[1:-1]
+    decoder = msgspec.json.Decoder()
+    mapper = mapper_for("charges", OPTIONS)
+    tenant = mapper.tenant_schema(schema)
+    dataset_schema = with_tenant(builtin_schema(mapper.schema), "acme", tenant)
+    validator = RecordValidator(dataset_schema, "built-in")
+    tenant_validator = RecordValidator(validator.schema["properties"]["_acme"], "tenant area")
+    mapped = [mapper.map_reporting(decoder.decode(line)["record"])[0] for line in lines]
+    records = [decoder.decode(line)["record"] for line in lines]  # fresh: mapping reads them
+    # warm, as in a run: each key sequence's functions exist before the measured records
+    assert validator.is_valid(mapped[0])
+    assert tenant_validator.is_valid(mapped[0]["_acme"])
+    layout = mapper._layout  # the tenant area as the mapping writes it
+    skipped = mapper._tenant_consumed
+    for line in lines[:count]:
+        if phase == "decode":
+            decoder.decode(line)
+    for record in records[:count]:
+        if phase == "mapping":
+            mapper.map_reporting(record)
+        elif phase == "tenant area":
+            tenant_object(record, skipped, layout=layout)
+    for xdm in mapped[:count]:
+        if phase == "validation":
+            validator.is_valid(xdm)
+        elif phase == "tenant validation":
+            tenant_validator.is_valid(xdm["_acme"])
+        elif phase == "encode":
+            to_json(xdm)
+
+
+def instructions(command: list[str], stdin: Path) -> int:
+    """Instructions the command executes (valgrind's cachegrind, no cache simulation): unlike
+    CPU time, the same on a loaded machine as on an idle one."""
+    with stdin.open() as source:
+        done = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+             *command],
+            stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
+        )  # fmt: skip
+    refs = [line for line in done.stderr.splitlines() if "I   refs" in line or "I refs" in line]
+    return int(refs[-1].rsplit(":", 1)[1].replace(",", "").split()[0])
+
+
+def instruction_counts(records: list[dict]) -> None:
+    """Instructions per record of the process (start-up subtracted) and of each step, the
+    valgrind runs side by side (one per CPU)."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    count = len(records)
+    with tempfile.TemporaryDirectory(prefix="target-aep-bench-") as scratch:
+        folder = Path(scratch)
+        singer, config = write_input(records, folder)
+        (folder / "one").mkdir()
+        one, _ = write_input(records[:1], folder / "one")
+        target = [sys.executable, "-m", "target_aep.target", "--config", str(config)]
+        runs = [(target, singer), (target, one)]
+        for phase in PHASES:
+            step = [sys.executable, __file__, "--phase", phase, "--input", str(singer)]
+            runs += [([*step, "--records", str(count)], singer)]
+            runs += [([*step, "--records", "0"], singer)]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            counts = list(pool.map(lambda run: instructions(*run), runs))
+    label = "the target process, start-up excluded"
+    print(f"{label:<46} {(counts[0] - counts[1]) / (count - 1):>12,.0f} instructions/record")
+    for index, phase in enumerate(PHASES, start=1):
+        cost, base = counts[2 * index], counts[2 * index + 1]
+        print(f"{'   ' + phase:<46} {(cost - base) / count:>12,.0f} instructions/record")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--process-only", action="store_true", help="only 3., the process")
+    parser.add_argument("--instructions", action="store_true",
+                        help="instructions per record (valgrind) instead of CPU time")  # fmt: skip
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)  # a child's step
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phase:
+        run_phase(args.phase, args.input, args.records)
+        return
     records = charges(args.records)
+    if args.instructions:
+        print(f"{args.records:,} charge records, Python {sys.version.split()[0]}")
+        instruction_counts(records)
+        return
     print(f"{args.records:,} charge records, Python {sys.version.split()[0]}")
     if not args.process_only:
         in_process(records)
