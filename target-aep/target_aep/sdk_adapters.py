@@ -136,6 +136,20 @@ RELIES_ON: dict[str, dict[str, Any]] = {
         ],
         "called_by": ("singer_sdk.plugin_base", "BaseSingerReader.process_lines"),
     },
+    # Interruptible: the SDK's signal handler replaced, its two drains made uninterruptible
+    # (public, but marked @final).
+    "_handle_termination": {
+        "members": [("singer_sdk.target_base", "Target._handle_termination", ("signum", "frame"))],
+        "called_by": ("singer_sdk.plugin_base", "PluginBase._setup_signal_handlers"),
+    },
+    "drain_one": {
+        "members": [("singer_sdk.target_base", "Target.drain_one", ("sink",))],
+        "called_by": ("singer_sdk.target_base", "Target._drain_all"),
+    },
+    "drain_all": {
+        "members": [("singer_sdk.target_base", "Target.drain_all", ("is_endofpipe",))],
+        "called_by": ("singer_sdk.target_base", "Target.process_endofpipe"),
+    },
     "_validate_and_parse": {
         "members": [
             ("singer_sdk.sinks.core", "Sink._validate_and_parse", ("record",)),
@@ -211,6 +225,18 @@ class Interruptible:
         )
         if not self._drains_in_progress:
             raise RunInterrupted()
+
+    # singer-sdk marks drain_one and drain_all @final; they are overridden all the same, as
+    # the only way to keep a signal from cutting a drain short (RELIES_ON checks them).
+    def drain_one(self, sink: Sink) -> None:
+        """The SDK's drain of one sink, not cut short by Ctrl-C."""
+        with self.uninterrupted():
+            super().drain_one(sink)  # type: ignore[misc]
+
+    def drain_all(self, *, is_endofpipe: bool = False) -> None:
+        """The SDK's drain of every sink, not cut short by Ctrl-C."""
+        with self.uninterrupted():
+            super().drain_all(is_endofpipe=is_endofpipe)  # type: ignore[misc]
 
     @contextlib.contextmanager
     def uninterrupted(self) -> Iterator[None]:

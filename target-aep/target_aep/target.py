@@ -11,7 +11,7 @@ import gc
 import logging
 from typing import IO, Any, ClassVar
 
-from singer_sdk import Sink, Target
+from singer_sdk import Target
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TargetCapabilities
 from singer_sdk.metrics import METRICS_LOGGER_NAME
 
@@ -30,7 +30,8 @@ from target_aep.settings import TargetSettings, config_schema
 from target_aep.sink import AepSink
 
 
-class TargetAep(Interruptible, BatchFileRecords, LeanRecordPath, TimelyState, Target):
+# Interruptible overrides the SDK drains marked @final (sdk_adapters.py says why).
+class TargetAep(Interruptible, BatchFileRecords, LeanRecordPath, TimelyState, Target):  # type: ignore[misc]
     """Singer target mapping Stripe objects to XDM and delivering them to Experience Platform."""
 
     name = "target-aep"
@@ -114,17 +115,6 @@ class TargetAep(Interruptible, BatchFileRecords, LeanRecordPath, TimelyState, Ta
             gc.unfreeze()
             if was_enabled:
                 gc.enable()
-
-    # singer-sdk marks drain_one and drain_all @final; an interruption waits for a drain to end.
-    def drain_one(self, sink: Sink) -> None:  # type: ignore[misc]
-        """The SDK's drain of one sink, not cut short by Ctrl-C (Interruptible)."""
-        with self.uninterrupted():
-            super().drain_one(sink)
-
-    def drain_all(self, *, is_endofpipe: bool = False) -> None:  # type: ignore[misc]
-        """The SDK's drain of every sink, not cut short by Ctrl-C (Interruptible)."""
-        with self.uninterrupted():
-            super().drain_all(is_endofpipe=is_endofpipe)
 
     def records_placed(self, sink: object) -> None:
         """After a sink's drain: the STATE it made true, then the cycles made meanwhile

@@ -21,6 +21,7 @@ from target_aep.sdk_adapters import (
     RELIES_ON,
     SDK_ENV_NOTICE,
     BatchFileRecords,
+    Interruptible,
     LeanRecordPath,
     LeanRecordSteps,
     TimelyState,
@@ -268,8 +269,8 @@ def missing_internals(override: str, needs: dict) -> list[str]:
                 missing.append(f"{owner} no longer sets self.{attribute}")
     module, path = needs["called_by"]
     caller = _member(module, path)
-    # called (`name(`) or handed over as a callback (`self.name,`)
-    if caller is None or not re.search(rf"\.{override}[(,]", inspect.getsource(caller)):
+    # called (`name(`) or handed over as a callback (`self.name,` or `self.name)`)
+    if caller is None or not re.search(rf"\.{override}[(,)]", inspect.getsource(caller)):
         missing.append(f"{module}.{path} no longer calls {override}")
     return missing
 
@@ -281,6 +282,9 @@ OVERRIDDEN_IN = {
     "_handle_max_record_age": (TargetAep, TimelyState),
     "_process_record_message": (TargetAep, LeanRecordPath),
     "_process_batch_message": (TargetAep, BatchFileRecords),
+    "_handle_termination": (TargetAep, Interruptible),
+    "drain_one": (TargetAep, Interruptible),
+    "drain_all": (TargetAep, Interruptible),
 }
 
 
