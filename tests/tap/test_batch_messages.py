@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tests.doubles.stripe_api import StripeDouble
+from tests.tap.singer_output import assert_states_behind_output, bookmark
 from tests.tap.tap_run import TapRun, base_config, run_tap
-from tests.tap.test_concurrent_streams import STREAMS, bookmark, created_by_id, seeded
+from tests.tap.test_concurrent_streams import STREAMS, created_by_id, seeded
 
 
 def batch_config(folder: Path, batch_size: int) -> dict[str, Any]:
@@ -29,25 +30,18 @@ def file_ids(url: str) -> list[str]:
         return [json.loads(line)["id"] for line in lines]
 
 
+def batch_ids(message: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """A BATCH message's stream and the ids in its files."""
+    assert message["type"] != "RECORD", "a RECORD message in batch mode"
+    if message["type"] != "BATCH":
+        return None
+    return message["stream"], [i for url in message["manifest"] for i in file_ids(url)]
+
+
 def assert_every_state_behind_batched_records(run: TapRun, objects: dict) -> int:
     """Each STATE's bookmarks cover only objects in files of earlier BATCH messages; the
     number of bookmarks checked."""
-    out: dict[str, set[str]] = {s: set() for s in STREAMS}
-    checked = 0
-    for message in run.messages:
-        assert message["type"] != "RECORD", "a RECORD message in batch mode"
-        if message["type"] == "BATCH":
-            for url in message["manifest"]:
-                out[message["stream"]].update(file_ids(url))
-        elif message["type"] == "STATE":
-            for stream in STREAMS:
-                mark = bookmark(message["value"], stream)
-                if mark is None:
-                    continue
-                checked += 1
-                behind = {i for i, created in objects[stream].items() if created < mark}
-                missing = behind - out[stream]
-                assert not missing, f"STATE puts {stream} at {mark} ahead of {len(missing)} records"
+    checked, out = assert_states_behind_output(run, objects, batch_ids)
     for stream in STREAMS:
         assert out[stream] == set(objects[stream]), stream
     return checked
