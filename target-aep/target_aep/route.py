@@ -68,9 +68,20 @@ class Route:
     """For a Profile-enabled dataset: Profile's size limit, and the trimming that keeps to it."""
     stream: str = field(init=False)  # the dataset's stream, read per record
     warned_paths: set[str] = field(init=False, default_factory=set)
+    # The validator's check for records whose tenant fields fit by construction (None: none).
+    accepts_certified: Callable[[Any], bool] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.stream = self.dataset.stream
+        self._use(self.validator)
+
+    def _use(self, validator: RecordValidator) -> None:
+        """Validate by `validator` from now on; where the mapper vouches for its tenant fields
+        (mapping/tenant.py) and the dataset's schema declares them alike, they are not read
+        again for a record the mapper certifies."""
+        self.validator = validator
+        detail = self.mapper.tenant_detail
+        self.accepts_certified = None if detail is None else validator.accepting_with_known(*detail)
 
     def batch_started(self) -> None:
         """A batch got its first record: the run's first one starts the summary's clock."""
@@ -91,7 +102,12 @@ class Route:
                 source=record,
             )
             return None
-        if self.validator.is_valid(xdm) or self._valid_once_fields_are_known(xdm):
+        certified = self.accepts_certified
+        if (
+            (certified is not None and self.mapper.tenant_certified and certified(xdm))
+            or self.validator.is_valid(xdm)
+            or self._valid_once_fields_are_known(xdm)
+        ):
             if problems:
                 self._warn_once(problems)  # the rest of the record is good: it goes on
             if self.profile_guard is not None:
@@ -151,7 +167,7 @@ class Route:
             extend, self.extend_schema = self.extend_schema, None
             extended = extend()
             if extended is not None:
-                self.validator = extended
+                self._use(extended)
                 self.unknown_fields = UnknownTenantFields(
                     extended.schema, self.unknown_fields.tenant_id
                 )

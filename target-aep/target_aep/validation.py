@@ -363,6 +363,24 @@ def _never(record: Any) -> bool:
     return False
 
 
+def _comparable(schema: Any) -> Any:
+    """`schema` without the annotations fastjsonschema ignores (titles, `meta:*`), so that a
+    Schema Registry field and the same field derived from a Singer schema compare equal."""
+    if isinstance(schema, list):
+        return [_comparable(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kept: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _ANNOTATIONS or key.startswith("meta:"):
+            continue
+        if key in ("properties", "patternProperties", "definitions", "$defs"):
+            kept[key] = {name: _comparable(sub) for name, sub in value.items()}
+        else:
+            kept[key] = _comparable(value)
+    return kept
+
+
 def _error_order(error: jsonschema.ValidationError) -> list[str]:
     return [str(part) for part in error.absolute_path]
 
@@ -409,6 +427,44 @@ class RecordValidator:
         self._explain = jsonschema.Draft6Validator(
             self.schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
         )
+
+    def accepting_with_known(
+        self, path: tuple[str, ...], known: Mapping[str, Any]
+    ) -> Callable[[Any], bool] | None:
+        """A fast check for records whose fields `known` (name -> schema) of the closed object
+        at `path` are already known to fit those schemas (valid by construction: see
+        mapping/tenant.py): it does not read the fields this schema declares with the same
+        schema (annotations aside). Like the fast check it only ever accepts; what it does not,
+        `is_valid` decides. None when there is no closed object at `path`, or none is alike."""
+        modified = copy.deepcopy(self.schema)
+        node: Any = modified
+        for segment in path:
+            properties = node.get("properties") if isinstance(node, dict) else None
+            if not isinstance(properties, dict) or not isinstance(properties.get(segment), dict):
+                return None
+            node = properties[segment]
+        if node.get("additionalProperties") is not False or node.get("type") != "object":
+            return None
+        declared = node.get("properties", {})
+        alike = [
+            name
+            for name, schema in known.items()
+            if name in declared
+            and _comparable(declared[name]) == _comparable(close_objects(schema))
+        ]
+        if not alike:
+            return None
+        for name in alike:
+            declared[name] = {}  # accepts anything: the record is known to fit it
+        generated = accepting_source(modified)
+        if generated is None:
+            return None
+        source, names = generated
+        filename = f"<target_aep validation {source_label(source)} known>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), names)  # the source is ours
+        accepts: Callable[[Any], bool] = names["accepts"]
+        return accepts
 
     def is_valid(self, record: Mapping[str, Any]) -> bool:
         """The fast check alone (no explanation)."""

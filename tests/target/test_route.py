@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from target_aep.errors import InvalidXdmRecordError
+from target_aep.mapping import tenant
 from target_aep.route import Routes
 from target_aep.settings import TargetSettings
 
 from tests.target.examples import example, singer_schema
+from tests.target.mutations import mutations
 
 
 def routes(tmp_path: Path, **config) -> Routes:
@@ -95,3 +97,59 @@ def test_a_value_a_mapping_row_cannot_convert_is_dead_lettered_naming_its_field_
     assert "amount='abc'" in by_path["/commerce/order/priceTotal"]["message"]
     assert "/_acme/stripe/charge/amount" in by_path
     assert "" not in by_path
+
+
+@pytest.mark.parametrize("stream", ["charges", "subscriptions"])
+def test_records_whose_tenant_fields_fit_by_construction_get_the_same_verdicts(
+    tmp_path, stream, monkeypatch
+):
+    """Whatever a record holds, a route that skips the tenant fields its mapping vouches for
+    keeps and refuses exactly what a route validating everything does, the same XDM."""
+    monkeypatch.setattr(tenant, "_SHAPES", {})  # this test's layouts only
+    certifying = routes(tmp_path / "a").route_for(stream, singer_schema(stream))
+    plain = routes(tmp_path / "b").route_for(stream, singer_schema(stream))
+    assert certifying.accepts_certified is not None
+    plain.accepts_certified = None
+    skipped_reading = 0
+    check = certifying.accepts_certified
+
+    def counting(xdm: dict) -> bool:
+        nonlocal skipped_reading
+        accepted = check(xdm)
+        skipped_reading += accepted
+        return accepted
+
+    certifying.accepts_certified = counting
+    kept = 0
+    for change, record in mutations(example(stream)):
+        ours, theirs = certifying.take(record), plain.take(record)
+        assert (ours is None) == (theirs is None), change
+        if ours is not None and theirs is not None:
+            kept += 1
+            assert ours.xdm == theirs.xdm, change
+    assert skipped_reading > 100  # both paths were taken
+    assert kept > skipped_reading
+
+
+def test_a_field_the_dataset_declares_otherwise_is_still_checked(tmp_path):
+    """A schema file (or the Registry) may declare a tenant field with more rules than the
+    Singer schema says: a record the mapping vouches for is still held to them."""
+    run = routes(tmp_path)
+    schema = run.validator_for(
+        "charges", run.route_for("charges", singer_schema("charges")).mapper,
+        singer_schema("charges"),
+    ).schema  # fmt: skip
+    detail = schema["properties"]["_acme"]["properties"]["stripe"]["properties"]["charge"]
+    detail["properties"]["amountCaptured"] = {"type": "integer", "maximum": 10}
+    path = tmp_path / "charges.schema.json"
+    path.write_text(json.dumps(schema))
+    route = routes(tmp_path, streams={"charges": {"schema_path": str(path)}}).route_for(
+        "charges", singer_schema("charges")
+    )
+    assert route.accepts_certified is not None  # the other fields are still vouched for
+    record = {**example("charges"), "amount_captured": 11}
+    assert route.take(record) is None
+    assert route.take({**record, "amount_captured": 10}) is not None
+    route.deliver([])
+    (letter,) = letters(tmp_path)
+    assert "/_acme/stripe/charge/amountCaptured" in {error["path"] for error in letter["errors"]}

@@ -175,3 +175,80 @@ def test_a_key_sequences_function_reads_only_the_fields_present():
     names = by_keys.__code__.co_names + by_keys.__code__.co_consts
     assert {"flag", "count"} <= set(names)
     assert not {"price", "get"} & set(names)  # no lookup of absent declared fields
+
+
+# A dataset schema whose tenant object `detail` the mapping vouches for, field by field.
+DETAIL_KNOWN = {
+    "count": {"type": "integer"},
+    "note": {"type": "string"},
+    "limit": {"type": "integer"},
+    "inner": {"type": "object", "properties": {"x": {"type": "string"}}},
+}
+DETAIL_DATASET = {
+    "type": "object",
+    "properties": {
+        "_acme": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "object",
+                    "properties": {
+                        # as the mapping states it, but with the Registry's annotations
+                        "count": {"type": "integer", "title": "Count", "meta:xdmType": "int"},
+                        "note": {"type": "string", "description": "a note"},
+                        # declared otherwise: the dataset's own rule still applies
+                        "limit": {"type": "integer", "maximum": 10},
+                        "inner": {"type": "object", "properties": {"x": {"type": "string"}}},
+                        "other": {"type": "string"},  # not vouched for
+                    },
+                }
+            },
+        }
+    },
+}
+DETAIL_PATH = ("_acme", "detail")
+
+
+def _detail(**fields) -> dict:
+    return {"_acme": {"detail": fields}}
+
+
+def test_fields_vouched_for_and_declared_alike_are_not_read_again():
+    validator = RecordValidator(DETAIL_DATASET, "test")
+    accepts = validator.accepting_with_known(DETAIL_PATH, DETAIL_KNOWN)
+    assert accepts is not None
+    # a wrong value where the mapping vouched: only a record it certified reaches this check,
+    # so the field is not read (is_valid, for everything else, reads it)
+    assert accepts(_detail(count="not read", note=5, inner={"x": 1}))
+    assert not validator.is_valid(_detail(count="not read"))
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        _detail(limit=11),  # the dataset's maximum, which the mapping does not know
+        _detail(other=1),  # a field not vouched for
+        _detail(count=1, undeclared=1),  # the object stays closed
+        {"_acme": {"detail": "not an object"}},
+        {"_acme": {"detail": {}, "extra": 1}},
+    ],
+)
+def test_the_rest_of_the_schema_is_still_checked(record):
+    accepts = RecordValidator(DETAIL_DATASET, "test").accepting_with_known(
+        DETAIL_PATH, DETAIL_KNOWN
+    )
+    assert accepts is not None
+    assert not accepts(record)
+    assert accepts(_detail(limit=10, other="y"))
+
+
+def test_no_check_without_a_closed_object_at_the_path_or_a_field_alike():
+    validator = RecordValidator(DETAIL_DATASET, "test")
+    assert validator.accepting_with_known(("_acme", "missing"), DETAIL_KNOWN) is None
+    assert validator.accepting_with_known(DETAIL_PATH, {"limit": {"type": "integer"}}) is None
+    open_detail = RecordValidator(
+        {"type": "object", "properties": {"d": {"type": "object", "additionalProperties": True,
+                                               "properties": {"n": {"type": "string"}}}}},
+        "test",
+    )  # fmt: skip
+    assert open_detail.accepting_with_known(("d",), {"n": {"type": "string"}}) is None

@@ -25,6 +25,11 @@ class Mapper(Protocol):
     stream: str
     is_profile: bool
     schema: str  # built-in Platform-form schema file (target_aep/schemas/)
+    # Valid by construction (mapping/tenant.py): the path of the tenant object whose fields the
+    # mapping writes by its layout, with each such field's schema (None: none); and whether the
+    # last record mapped fits those schemas, so validation need not read those fields again.
+    tenant_detail: tuple[tuple[str, ...], dict[str, Any]] | None
+    tenant_certified: bool
 
     def map(self, record: Mapping[str, Any]) -> dict:
         """One record -> one XDM record in Platform form (no nulls, deterministic `_id`)."""

@@ -24,6 +24,7 @@ one of those events) and always has the `_id` of the object itself, so the same 
 
 from __future__ import annotations
 
+import copy
 import linecache
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -325,6 +326,10 @@ class TableMapper:
         self._deletion_event = f"stripe.{table.object_key}.deleted"
         self._layout: Layout | None = None
         self._id_ignore = SDC_BOOKKEEPING | options.id_ignore_fields
+        # Valid by construction (mapping/tenant.py): the tenant detail's path, and per field the
+        # layout writes there its schema; whether the last record mapped fits them.
+        self.tenant_detail: tuple[tuple[str, ...], dict[str, Any]] | None = None
+        self.tenant_certified = False
 
     def generated_sources(self) -> dict[str, str]:
         """The Python source generated for each mode of this table (to read or debug it)."""
@@ -420,11 +425,12 @@ class TableMapper:
     ) -> dict:
         """`_<tenant>.stripe`: with the measures (`full`) or, on a change event, without them
         (no measure counted again)."""
+        doubts: list = []
+        skip = self._tenant_consumed if full else self._change_consumed
+        detail = tenant_object(record, skip, layout=self._layout, doubts=doubts)
         if full:
-            detail = tenant_object(record, self._tenant_consumed, layout=self._layout)
             self._tenant_rows(record, detail, self.options, problems, "stripe.")
-        else:
-            detail = tenant_object(record, self._change_consumed, layout=self._layout)
+        self.tenant_certified = not doubts
         stripe: dict[str, Any] = {"objectType": record.get("object") or self.table.object_key}
         if record.get("id"):
             stripe["id"] = str(record["id"])
@@ -452,6 +458,11 @@ class TableMapper:
         detail = tenant_schema({"type": "object", "properties": properties})
         detail.setdefault("properties", {})
         detail["additionalProperties"] = False
+        by_layout = dict(detail["properties"])  # what the tenant rows do not write
+        for target, _source, _converter in self.table.tenant_rows:
+            by_layout.pop(target.split(".")[0], None)
+        root = self._tenant_root
+        self.tenant_detail = ((root, "stripe", self.table.object_key), copy.deepcopy(by_layout))
         for target, _source, converter_name in self.table.tenant_rows:
             _convert, produced = converter_named(converter_name)
             node = detail

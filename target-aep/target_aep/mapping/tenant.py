@@ -87,7 +87,9 @@ def _plan(key: str, camel: bool) -> tuple[str | None, bool, bool]:
 
 
 # Rule kinds of a layout: (kind, child), child the layout of an object's fields or the rule of an
-# array's items. VALUE, OBJECT and MAP convert as the generic rules do; ID and TEXT reshape.
+# array's items; a VALUE rule also names its declared type, (VALUE, None, declared), one of
+# "string", "date-time", "integer", "number", "boolean". VALUE, OBJECT and MAP convert as the
+# generic rules do; ID and TEXT reshape.
 VALUE, OBJECT, MAP, ARRAY, ID, TEXT = range(6)
 Layout = dict  # field name -> (kind, child)
 RULES = {
@@ -127,6 +129,45 @@ def _reshaped(item: Any, rule_kind: int) -> str | None:
 
 _NO_SKIP: frozenset[str] = frozenset()
 
+# Valid by construction. Every function writing tenant fields by a layout also says, by
+# appending to `doubts`, where what it wrote may not fit the layout's schema (`tenant_schema`):
+# a field the layout does not know, a value of another type than the declared one, anything the
+# generic rules convert. A record with no doubt fits that schema, so validation need not read
+# its fields again (`RecordValidator.accepting_with_known`); one with a doubt is validated whole.
+# Unix seconds in this range are RFC 3339 with a four-digit year (fastjsonschema's date-time).
+_FIRST_STAMP, _END_STAMP = 0, 253_402_300_800  # 1970-01-01 .. 10000-01-01
+
+
+def _fitting(rule: tuple | None, is_timestamp: bool, is_map: bool, camel: bool) -> dict[str, str]:
+    """Per branch of a generated shape (the value's type), the line recording a doubt, or ""
+    where what that branch writes fits the field's declared schema."""
+    doubt = "doubts.append({k})"
+    kind = rule[0] if rule is not None else None
+    declared = rule[2] if rule is not None and kind == VALUE else None
+    stamps = is_timestamp and camel  # Unix seconds are written as RFC 3339
+    if stamps:
+        fits_stamp = declared in ("date-time", "string")
+        in_range = f"{_FIRST_STAMP} <= item < {_END_STAMP}"  # literals: no name lookups
+        int_line = f"if not {in_range}: {doubt}" if fits_stamp else doubt
+    else:
+        int_line = "" if declared in ("integer", "number") else doubt
+    if declared == "boolean":
+        bool_float = "if kind is float: " + doubt
+    elif declared == "number" and not stamps:
+        bool_float = "if kind is bool: " + doubt
+    else:
+        bool_float = doubt
+    # a map of strings fits only a map; anything else is written as an object of fields
+    fits_dict = kind == MAP if is_map or kind == MAP else kind == OBJECT
+    return {
+        "str": "" if declared == "string" and not is_timestamp else doubt,
+        "int": int_line,
+        "bool_float": bool_float,
+        "dict": "" if fits_dict else doubt,
+        "list": "" if kind == ARRAY else doubt,
+    }
+
+
 # Per (layout, layout's camelCase, skipped fields): the layout itself (kept alive, so its id
 # stays its own) and, per key sequence seen (a record's keys in their order), the function
 # generated for exactly that sequence. Records of one stream nearly always share their keys
@@ -135,16 +176,19 @@ _NO_SKIP: frozenset[str] = frozenset()
 # layout's other records take the loop.
 _SHAPES: dict[tuple[int, bool, frozenset[str]], tuple[Layout | None, dict[tuple, Any]]] = {}
 _SHAPES_PER_LAYOUT = 64
+_LAYOUTS_KEPT = 1_000
 
 
-def _shapes_for(layout: Layout | None, camel: bool, skip: frozenset[str]) -> dict | None:
-    """The generated functions of one (layout, camelCase, skipped fields); None when full."""
+def _shapes_for(layout: Layout | None, camel: bool, skip: frozenset[str]) -> dict:
+    """The generated functions of one (layout, camelCase, skipped fields). Emptied when full
+    (a run that sends SCHEMA again and again makes new layouts), so memory stays flat: the
+    functions in use keep what they reach, the rest are generated again when next needed."""
     key = (id(layout), camel, skip)
     entry = _SHAPES.get(key)
     if entry is not None and entry[0] is layout:
         return entry[1]
-    if len(_SHAPES) >= 1_000:
-        return None
+    if len(_SHAPES) >= _LAYOUTS_KEPT:
+        _SHAPES.clear()
     _SHAPES[key] = entry = (layout, {})
     return entry[1]
 
@@ -154,19 +198,22 @@ def _tenant_dict(
     camel: bool,
     skip: frozenset[str] = _NO_SKIP,
     layout: Layout | None = None,
+    doubts: list | None = None,
 ) -> dict | None:
     """A Stripe object's fields in tenant form, by the function generated for its key sequence
-    (the loop's result, byte for byte, key order included)."""
+    (the loop's result, byte for byte, key order included); doubts as the module says."""
+    if doubts is None:
+        doubts = []
     shapes = _shapes_for(layout, camel, skip)
-    if shapes is None or type(value) is not dict:
-        return _tenant_dict_loop(value, camel, skip, layout)
+    if type(value) is not dict:
+        return _tenant_dict_loop(value, camel, skip, layout, doubts)
     keys = tuple(value)
     compiled = shapes.get(keys)
     if compiled is None:
         if len(shapes) >= _SHAPES_PER_LAYOUT:
-            return _tenant_dict_loop(value, camel, skip, layout)
+            return _tenant_dict_loop(value, camel, skip, layout, doubts)
         compiled = shapes[keys] = _compile_shape(keys, camel, skip, layout)
-    result: dict | None = compiled(value)
+    result: dict | None = compiled(value, doubts)
     return result
 
 
@@ -183,40 +230,58 @@ def _compile_shape(keys: tuple, camel: bool, skip: frozenset[str], layout: Layou
         "camel": camel,
         "NO_SKIP": _NO_SKIP,
     }
-    lines = ["def shape(value):", "    kept = {}"]
+    lines = ["def shape(value, doubts):", "    kept = {}"]
+    names_written: set[str] = set()
     for index, key in enumerate(keys):
         if type(key) is not str or key in skip:
             if type(key) is not str:
                 # a key the loop would have to look up (not a JSON object's): leave it the loop
-                return lambda value: _tenant_dict_loop(value, camel, skip, layout)
+                return lambda value, doubts: _tenant_dict_loop(value, camel, skip, layout, doubts)
             continue
         name, is_timestamp, is_map = _KEY_PLANS[camel].get(key) or _plan(key, camel)
         if name is None:
             continue
         rule = layout.get(key) if layout is not None else None
-        child = rule[1] if rule is not None else None
+        if name in names_written:  # two Stripe keys, one name: the schema has only one of them
+            lines.append(f"    doubts.append({key!r})")
+        names_written.add(name)
+        kind = rule[0] if rule is not None else None
+        # an object's layout, a list's item rule: where the layout has no object (no array)
+        # for the value met, it takes the generic rules
+        child = rule[1] if rule is not None and kind == OBJECT else None
         namespace[f"C{index}"] = child
+        namespace[f"L{index}"] = rule[1] if rule is not None and kind == ARRAY else None
         # a sub-object's function found here, without _tenant_dict's call: the child's own
-        # registry, filled as its key sequences are met (an empty one when the cache is full)
-        child_shapes = _shapes_for(child, camel, _NO_SKIP)
-        namespace[f"S{index}"] = child_shapes if child_shapes is not None else {}
+        # registry, filled as its key sequences are met
+        namespace[f"S{index}"] = _shapes_for(child, camel, _NO_SKIP)
         k, n = repr(key), repr(name)
         lines.append(f"    item = value[{k}]")
         lines.append("    if item is not None:")
-        if rule is not None and rule[0] >= ID:
+        if rule is None:  # a field the layout does not know: not in the schema (one doubt)
+            lines.append(f"        doubts.append({k})")
+        if rule is not None and rule[0] >= ID:  # always a string: fits
             lines.append(f"        text = _reshaped(item, {rule[0]})")
             lines.append(f"        if text: kept[{n}] = text")
             continue
         text_value = "_timestamp_text(item, camel)" if is_timestamp else "item"
         int_value = "to_rfc3339(item)" if is_timestamp and camel else "item"
+        fitting = {
+            branch: ("            " + line.format(k=k) if line and rule is not None else "")
+            for branch, line in _fitting(rule, is_timestamp, is_map, camel).items()
+        }
+        str_doubt = fitting["str"].replace("            ", "                ", 1)
         lines += [
             "        kind = type(item)",
             "        if kind is str:",
-            f"            if item: kept[{n}] = {text_value}",
+            "            if item:",
+            f"                kept[{n}] = {text_value}",
+            str_doubt,
             "        elif kind is int:",
             f"            kept[{n}] = {int_value}",
+            fitting["int"],
             "        elif kind is bool or kind is float:",
             f"            kept[{n}] = item",
+            fitting["bool_float"],
             "        elif kind is dict:",
         ]
         if is_map or (rule is not None and rule[0] == MAP):
@@ -227,18 +292,22 @@ def _compile_shape(keys: tuple, camel: bool, skip: frozenset[str], layout: Layou
         else:
             lines.append(f"            shape = S{index}.get(tuple(item))")
             lines.append(
-                "            converted = shape(item) if shape is not None"
-                f" else _tenant_dict(item, camel, NO_SKIP, C{index})"
+                "            converted = shape(item, doubts) if shape is not None"
+                f" else _tenant_dict(item, camel, NO_SKIP, C{index}, doubts)"
             )
         lines += [
             f"            if converted: kept[{n}] = converted",
+            fitting["dict"],
             "        elif kind is list:",
-            f"            converted = _tenant_list(item, {k}, camel, C{index})",
+            f"            converted = _tenant_list(item, {k}, camel, L{index}, doubts)",
             f"            if converted: kept[{n}] = converted",
+            fitting["list"],
             "        else:",
             f"            converted = tenant_value(item, {k}, camel)",
             f"            if converted is not None and converted != {{}}: kept[{n}] = converted",
+            f"            doubts.append({k})",
         ]
+    lines = [line for line in lines if line]
     lines.append("    return kept or None")
     exec(compile("\n".join(lines), "<tenant shape>", "exec"), namespace)
     return namespace["shape"]
@@ -249,8 +318,12 @@ def _tenant_dict_loop(
     camel: bool,
     skip: frozenset[str] = _NO_SKIP,
     layout: Layout | None = None,
+    doubts: list | None = None,
 ) -> dict | None:
-    """The generic loop: one plan lookup per key, exact-type dispatch, only containers recurse."""
+    """The generic loop: one plan lookup per key, exact-type dispatch, only containers recurse.
+    It vouches for nothing (one doubt): its records are validated whole."""
+    if doubts is not None:
+        doubts.append(None)
     kept: dict[str, Any] = {}
     plan_of = _KEY_PLANS[camel].get
     rule_of = layout.get if layout is not None else None
@@ -279,11 +352,13 @@ def _tenant_dict_loop(
             if is_map or (rule is not None and rule[0] == MAP):
                 converted = {str(k): str(v) for k, v in item.items() if v is not None and v != ""}
             else:
-                converted = _tenant_dict(item, camel, layout=rule[1] if rule else None)
+                layout_of = rule[1] if rule is not None and rule[0] == OBJECT else None
+                converted = _tenant_dict(item, camel, layout=layout_of)
             if converted:
                 kept[name] = converted
         elif kind is list:
-            converted_items = _tenant_list(item, key, camel, rule[1] if rule else None)
+            item_rule = rule[1] if rule is not None and rule[0] == ARRAY else None
+            converted_items = _tenant_list(item, key, camel, item_rule)
             if converted_items:
                 kept[name] = converted_items
         else:
@@ -304,24 +379,39 @@ def _timestamp_text(text: str, camel: bool) -> str | int:
 
 
 def _tenant_list(
-    value: list, name: str, camel: bool, item_rule: tuple | None = None
+    value: list,
+    name: str,
+    camel: bool,
+    item_rule: tuple | None = None,
+    doubts: list | None = None,
 ) -> list | None:
-    """A list's items in tenant form (the name is the list's: its items inherit its rules)."""
+    """A list's items in tenant form (the name is the list's: its items inherit its rules);
+    doubts as the module says: only reshaped items, objects of declared fields and plain
+    strings fit their schema here."""
+    if doubts is None:
+        doubts = []
     kept = []
     nested_objects = name not in MAP_FIELDS
     reshape = item_rule[0] if item_rule is not None and item_rule[0] >= ID else None
     child = item_rule[1] if item_rule is not None else None
+    objects = item_rule is not None and item_rule[0] == OBJECT
+    strings = item_rule is not None and item_rule[0] == VALUE and item_rule[2] == "string"
     for item in value:
         kind = type(item)
         converted: Any
         if reshape is not None:
             converted = _reshaped(item, reshape)
         elif kind is dict and nested_objects:
-            converted = _tenant_dict(item, camel, layout=child)
+            converted = _tenant_dict(item, camel, layout=child, doubts=doubts)
+            if not objects:
+                doubts.append(name)
         elif kind is str:
             converted = item or None
+            if not strings:
+                doubts.append(name)
         else:
             converted = tenant_value(item, name, camel)
+            doubts.append(name)
         if converted is not None:
             kept.append(converted)
     return kept or None
@@ -332,13 +422,18 @@ def tenant_object(
     skip: frozenset[str] = frozenset(),
     camel: bool = True,
     layout: Layout | None = None,
+    doubts: list | None = None,
 ) -> dict:
     """A whole Stripe object in tenant form, leaving out the `skip` fields (mapped elsewhere).
 
     With the stream's `layout` (`tenant_layout`), fields XDM cannot type are reshaped by its
     rules; fields the layout does not know (not in the stream's schema) keep the generic rules.
+    `doubts`, when given, gains an entry wherever the result may not fit `tenant_schema`'s
+    schema of that layout; left empty, the result fits it.
     """
-    return _tenant_dict(record, camel, skip, layout) or {}
+    if layout is None and doubts is not None:
+        doubts.append(None)  # no layout: nothing to fit
+    return _tenant_dict(record, camel, skip, layout, doubts) or {}
 
 
 def tenant_value(value: Any, name: str = "", camel: bool = True) -> Any:
@@ -434,12 +529,12 @@ def _rule(schema: dict, name: str, camel: bool) -> tuple[tuple, dict]:
     fmt = schema.get("format")
     if fmt in ("date-time", "date"):
         if camel:
-            return (VALUE, None), {"type": "string", "format": "date-time"}
-        return (VALUE, None), {"type": "integer"}
+            return (VALUE, None, "date-time"), {"type": "string", "format": "date-time"}
+        return (VALUE, None, "integer"), {"type": "integer"}
     if camel and is_timestamp_field(name) and set(types) & {"integer", "number"}:
-        return (VALUE, None), {"type": "string", "format": "date-time"}
+        return (VALUE, None, "date-time"), {"type": "string", "format": "date-time"}
     # Stripe's enums grow over time; Platform's tenant strings would not enforce them either.
-    return (VALUE, None), {"type": types[0]}
+    return (VALUE, None, types[0]), {"type": types[0]}
 
 
 def tenant_layout(schema: dict, camel: bool = True) -> Layout:

@@ -25,6 +25,9 @@ class CompatMapper:
 
     schema = "record.json"
     is_profile = False
+    # validated whole: nothing vouched for by construction
+    tenant_detail: tuple[tuple[str, ...], dict[str, Any]] | None = None
+    tenant_certified = False
 
     def __init__(self, stream: str, options: MappingOptions) -> None:
         self.stream = stream
@@ -74,6 +77,9 @@ class GenericMapper:
 
     schema = "record.json"
     is_profile = False
+    # validated whole: nothing vouched for by construction
+    tenant_detail: tuple[tuple[str, ...], dict[str, Any]] | None = None
+    tenant_certified = False
 
     def __init__(self, stream: str, options: MappingOptions) -> None:
         self.stream = stream

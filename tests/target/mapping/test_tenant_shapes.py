@@ -95,3 +95,18 @@ def test_sub_objects_are_written_by_their_own_function_without_the_dispatch(monk
         written = tenant_object(record, layout=layout)
     assert len(calls) == 1, [sorted(call) for call in calls]
     assert _as_text(written) == _as_text(tenant._tenant_dict_loop(record, True, layout=layout))
+
+
+def test_past_the_layouts_kept_new_layouts_still_get_their_functions(monkeypatch):
+    """A run sending SCHEMA again and again makes a layout each time: the registry is emptied
+    when full (memory flat), and a new layout's records are still written by generated code,
+    vouched for (mapping/tenant.py), not by the loop."""
+    monkeypatch.setattr(tenant, "_SHAPES", {})
+    monkeypatch.setattr(tenant, "_LAYOUTS_KEPT", 5)
+    layouts = [tenant_layout(SINGER) for _ in range(12)]
+    for layout in layouts:
+        doubts: list = []
+        written = tenant_object({"id": "ch_1", "created": 1700000000}, layout=layout, doubts=doubts)
+        assert written == {"id": "ch_1", "created": "2023-11-14T22:13:20Z"}
+        assert doubts == []  # the loop would say None
+        assert len(tenant._SHAPES) <= 5
