@@ -19,6 +19,32 @@ _STAMPS: dict[int, str] = {}
 _STAMPS_MAX = 4096
 _LAST_STAMP: tuple[Any, Any] = (None, None)
 
+# A new stamp (every record of a backfill has its own `created`) is its day's date, looked up,
+# and the time of day from two small tables: about a fifth of gmtime + strftime's cost. Unix
+# time has 86,400 seconds a day, leap seconds not counted
+# (https://pubs.opengroup.org/onlinepubs/9699919799/basedefs/V1_chap04.html#tag_04_16), so this
+# is exact; it is used from 1970 to 9999, where strftime writes the same four-digit years.
+_DAYS: dict[int, str] = {}  # days since 1970-01-01 -> "YYYY-MM-DDT"
+_DAYS_MAX = 4096
+_MINUTES = tuple(f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(1440))
+_SECONDS = tuple(f"{second:02d}Z" for second in range(60))
+_EPOCH = dt.date(1970, 1, 1)
+_END_OF_9999 = 253_402_300_800  # 10000-01-01T00:00:00Z
+
+
+def _stamp_of(value: int) -> str:
+    """RFC 3339 of whole Unix seconds, as `time.strftime("%Y-%m-%dT%H:%M:%SZ")` writes them."""
+    if not 0 <= value < _END_OF_9999:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+    day = value // 86_400
+    date = _DAYS.get(day)
+    if date is None:
+        if len(_DAYS) >= _DAYS_MAX:
+            _DAYS.clear()
+        date = _DAYS[day] = (_EPOCH + dt.timedelta(days=day)).isoformat() + "T"
+    second = value - day * 86_400
+    return date + _MINUTES[second // 60] + _SECONDS[second % 60]
+
 
 def to_rfc3339(value: Any) -> str | None:
     """A timestamp in any form Stripe taps emit -> RFC 3339 UTC with 'Z' (XDM date-time).
@@ -36,7 +62,7 @@ def to_rfc3339(value: Any) -> str | None:
             return last[1]
         stamp = _STAMPS.get(value)
         if stamp is None:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+            stamp = _stamp_of(value)
             if len(_STAMPS) >= _STAMPS_MAX:
                 _STAMPS.clear()
             _STAMPS[value] = stamp
