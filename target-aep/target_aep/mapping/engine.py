@@ -154,19 +154,37 @@ def _setter(target: str) -> Setter:
 RowsFunction = Callable[..., None]  # (obj, out, options, problems, prefix="") -> None
 
 
-def _put_lines(target: str, out: str, value: str, indent: str, merges: bool) -> list[str]:
+def _put_lines(
+    target: str,
+    out: str,
+    value: str,
+    indent: str,
+    merges: bool,
+    parents_met: dict[tuple, str] | None = None,
+) -> list[str]:
     """Source lines writing `value` at the XDM path `target` in `out`: get each parent first
     (setdefault would build a throwaway {} on every call); a dict value (identityMap rows;
-    `merges`: the converter produces objects) merges namespace by namespace into one there."""
+    `merges`: the converter produces objects) merges namespace by namespace into one there.
+
+    With `parents_met` (parent path -> local variable, filled here) each parent is found once
+    per call of the generated function and kept in its local (None until then): the rows of
+    a table write into a few objects (`commerce.order`, `payments[0]`) many times."""
     *parents, leaf = _segments(target)
     if isinstance(leaf, tuple):
         raise ValueError(f"an XDM path must end in a field name: {target!r}")
-    lines, node = [], out
+    lines: list[str] = []
+    node = out
     for depth, segment in enumerate(parents):
-        child = f"node_{depth}"
+        if parents_met is not None:
+            prefix = tuple(parents[: depth + 1])
+            child = parents_met.get(prefix) or parents_met.setdefault(
+                prefix, f"parent_{len(parents_met)}"
+            )
+        else:
+            child = f"node_{depth}"
         if isinstance(segment, tuple):
             name, index = segment
-            lines += [
+            found = [
                 f"items = {node}.get({name!r})",
                 "if items is None:",
                 f"    items = {node}[{name!r}] = []",
@@ -175,11 +193,16 @@ def _put_lines(target: str, out: str, value: str, indent: str, merges: bool) -> 
                 f"{child} = items[{index}]",
             ]
         else:
-            lines += [
+            found = [
                 f"{child} = {node}.get({segment!r})",
                 f"if {child} is None:",
                 f"    {child} = {node}[{segment!r}] = {{}}",
             ]
+        if parents_met is not None:  # a known parent's own parents are known too: one test
+            found = [f"if {child} is None:", *("    " + line for line in lines + found)]
+            lines = found
+        else:
+            lines += found
         node = child
     if merges:
         lines += [
@@ -214,6 +237,11 @@ def rows_source(rows: tuple[Row, ...], name: str = "rows") -> tuple[str, dict[st
     names: dict[str, Any] = {"FAILURES": CONVERSION_FAILURES, "problem": _problem, "merge": _merge}
     lines = [f"def {name}(obj, out, options, problems, prefix=''):"]
     group_parent = None  # the Stripe sub-object the current group of rows reads
+    # Parents are kept in locals unless a row writes a whole value where another row's parent
+    # is (it would replace an object a local still holds).
+    paths = [tuple(_segments(target)) for target, _source, _converter in rows]
+    written_over = set(paths) & {path[:depth] for path in paths for depth in range(1, len(path))}
+    parents_met: dict[tuple, str] | None = None if written_over else {}
     for number, (target, source, converter_name) in enumerate(rows):
         convert, produced = converter_named(converter_name)
         names[f"convert_{number}"] = convert
@@ -250,8 +278,10 @@ def rows_source(rows: tuple[Row, ...], name: str = "rows") -> tuple[str, dict[st
             f"{indent}    problems.append(problem(prefix + {target!r}, {source!r}, raw, exc))",
             f"{indent}else:",
             f"{indent}    if value is not None and value != '':",  # never an empty container
-            *_put_lines(target, "out", "value", indent + "        ", merges),
+            *_put_lines(target, "out", "value", indent + "        ", merges, parents_met),
         ]
+    if parents_met:
+        lines.insert(1, "    " + " = ".join([*parents_met.values(), "None"]))
     if len(lines) == 1:
         lines.append("    pass")
     return "\n".join(lines) + "\n", names
