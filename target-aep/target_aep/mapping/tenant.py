@@ -179,6 +179,25 @@ _SHAPES_PER_LAYOUT = 64
 _LAYOUTS_KEPT = 1_000
 
 
+_ORDERS = {  # the declared type's branch first: a Stripe value nearly always has that type
+    "string": ("str", "int", "bool_float", "dict", "list"),
+    "number": ("int", "bool_float", "str", "dict", "list"),
+    "boolean": ("bool_float", "str", "int", "dict", "list"),
+    OBJECT: ("dict", "str", "int", "bool_float", "list"),
+    ARRAY: ("list", "str", "int", "bool_float", "dict"),
+}
+_ORDERS["integer"] = _ORDERS["date-time"] = ("int", "str", "bool_float", "dict", "list")
+_ORDERS[MAP] = _ORDERS[OBJECT]
+
+
+def _branch_order(rule: tuple | None) -> tuple[str, ...]:
+    """The order of a generated field's type tests (the string's first for a field the
+    layout does not know)."""
+    if rule is None:
+        return _ORDERS["string"]
+    return _ORDERS.get(rule[2] if rule[0] == VALUE else rule[0], _ORDERS["string"])
+
+
 def _shapes_for(layout: Layout | None, camel: bool, skip: frozenset[str]) -> dict:
     """The generated functions of one (layout, camelCase, skipped fields). Emptied when full
     (a run that sends SCHEMA again and again makes new layouts), so memory stays flat: the
@@ -269,39 +288,36 @@ def _compile_shape(keys: tuple, camel: bool, skip: frozenset[str], layout: Layou
             branch: ("            " + line.format(k=k) if line and rule is not None else "")
             for branch, line in _fitting(rule, is_timestamp, is_map, camel).items()
         }
-        str_doubt = fitting["str"].replace("            ", "                ", 1)
-        lines += [
-            "        kind = type(item)",
-            "        if kind is str:",
-            "            if item:",
-            f"                kept[{n}] = {text_value}",
-            str_doubt,
-            "        elif kind is int:",
-            f"            kept[{n}] = {int_value}",
-            fitting["int"],
-            "        elif kind is bool or kind is float:",
-            f"            kept[{n}] = item",
-            fitting["bool_float"],
-            "        elif kind is dict:",
-        ]
         if is_map or (rule is not None and rule[0] == MAP):
-            lines.append(
+            convert_dict = [
                 "            converted = {str(a): str(b) for a, b in item.items()"
                 " if b is not None and b != ''}"
-            )
+            ]
         else:
-            lines.append(f"            shape = S{index}.get(tuple(item))")
-            lines.append(
+            convert_dict = [
+                f"            shape = S{index}.get(tuple(item))",
                 "            converted = shape(item, doubts) if shape is not None"
-                f" else _tenant_dict(item, camel, NO_SKIP, C{index}, doubts)"
-            )
+                f" else _tenant_dict(item, camel, NO_SKIP, C{index}, doubts)",
+            ]
+        body = " " * 12  # the lines of a branch
+        str_doubt = fitting["str"].replace(body, body + "    ", 1)
+        branches = {  # by the value's exact type: one applies, whatever their order
+            "str": ["kind is str", body + "if item:", f"{body}    kept[{n}] = {text_value}",
+                    str_doubt],
+            "int": ["kind is int", f"{body}kept[{n}] = {int_value}", fitting["int"]],
+            "bool_float": ["kind is bool or kind is float", f"{body}kept[{n}] = item",
+                           fitting["bool_float"]],
+            "dict": ["kind is dict", *convert_dict, f"{body}if converted: kept[{n}] = converted",
+                     fitting["dict"]],
+            "list": ["kind is list",
+                     f"{body}converted = _tenant_list(item, {k}, camel, L{index}, doubts)",
+                     f"{body}if converted: kept[{n}] = converted", fitting["list"]],
+        }  # fmt: skip
+        lines.append("        kind = type(item)")
+        for number, branch in enumerate(_branch_order(rule)):
+            condition, *branch_lines = branches[branch]
+            lines += [f"        {'elif' if number else 'if'} {condition}:", *branch_lines]
         lines += [
-            f"            if converted: kept[{n}] = converted",
-            fitting["dict"],
-            "        elif kind is list:",
-            f"            converted = _tenant_list(item, {k}, camel, L{index}, doubts)",
-            f"            if converted: kept[{n}] = converted",
-            fitting["list"],
             "        else:",
             f"            converted = tenant_value(item, {k}, camel)",
             f"            if converted is not None and converted != {{}}: kept[{n}] = converted",
