@@ -257,6 +257,14 @@ CONVERTERS: dict[str, tuple[Converter, dict]] = {
     "unit_price": (_unit_price, _NUMBER),
 }
 
+# Converters that write nothing for a null (they return None): the generated rows do not call
+# them for one. Others may write something for it (`event_type`: the bare prefix).
+NOTHING_FOR_NULL = frozenset(
+    {"text", "raw", "integer", "boolean", "money", "money_if_positive", "currency", "country",
+     "timestamp", "email", "state_province", "customer_identity", "charge_customer_identity",
+     "email_identity", "payment_type"}
+)  # fmt: skip
+
 CONVERTER_FACTORIES: dict[str, tuple[Callable[[str], Converter], dict]] = {
     "event_type": (_event_type, _STRING),
 }

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from target_aep.mapping.changes import TAP_BOOKKEEPING_FIELDS, Change, change_of
-from target_aep.mapping.converters import MappingOptions, converter_named
+from target_aep.mapping.converters import NOTHING_FOR_NULL, MappingOptions, converter_named
 from target_aep.mapping.ids import change_id, creation_id, object_id, record_id
 from target_aep.mapping.tenant import Layout, tenant_layout, tenant_object, tenant_schema
 from target_aep.sdk_adapters import SDC_BOOKKEEPING
@@ -229,11 +229,11 @@ def rows_source(rows: tuple[Row, ...], name: str = "rows") -> tuple[str, dict[st
     """The Python source of one function mapping `rows`, and the names it uses.
 
     Straight-line code, one block per row: read the Stripe value (a key, the whole object, or a
-    compiled getter for paths and alternatives), convert it inside its own `try` (a value the
-    converter cannot use costs that field only and is reported with the row's XDM path), write
-    it unless empty. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
-    `billing_details.address.*` rows) fetch it once and are skipped when it is absent (a
-    converter given None writes nothing anyway)."""
+    compiled getter for alternatives), convert it inside its own `try` (a value the converter
+    cannot use costs that field only and is reported with the row's XDM path), write it unless
+    empty. Consecutive rows reading fields of one Stripe sub-object (e.g. the six
+    `billing_details.address.*` rows) fetch it once and are skipped when it is absent, and a
+    converter that writes nothing for a null (`NOTHING_FOR_NULL`) is not called for one."""
     names: dict[str, Any] = {"FAILURES": CONVERSION_FAILURES, "problem": _problem, "merge": _merge}
     lines = [f"def {name}(obj, out, options, problems, prefix=''):"]
     group_parent = None  # the Stripe sub-object the current group of rows reads
@@ -250,9 +250,13 @@ def rows_source(rows: tuple[Row, ...], name: str = "rows") -> tuple[str, dict[st
         parent, _, leaf = source.rpartition(".")
         grouped = bool(parent) and "|" not in source
         lines.append(f"    # {target} <- {source} ({converter_name})")
-        if grouped and parent != group_parent:
-            names[f"read_{number}"] = _getter(parent)
-            lines.append(f"    container = read_{number}(obj)")
+        if grouped and parent != group_parent:  # `_getter(parent)`, inline
+            first, *deeper = parent.split(".")
+            lines.append(f"    container = obj.get({first!r})")
+            lines += [
+                f"    container = container.get({key!r}) if isinstance(container, dict) else None"
+                for key in deeper
+            ]
             lines.append("    grouped = isinstance(container, dict)")
         group_parent = parent if grouped else None
         indent = "    "
@@ -271,6 +275,9 @@ def rows_source(rows: tuple[Row, ...], name: str = "rows") -> tuple[str, dict[st
         else:
             lines.append(f"{indent}raw = obj.get({source!r})")
             argument = "raw"
+        if argument == "raw" and converter_name in NOTHING_FOR_NULL:
+            lines.append(f"{indent}if raw is not None:")
+            indent += "    "
         lines += [
             f"{indent}try:",
             f"{indent}    value = convert_{number}({argument}, obj, options)",
