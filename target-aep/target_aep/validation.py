@@ -117,6 +117,7 @@ class _Source:
         # Generated function name -> the node name of a closed object (`_KeySequences`), and
         # of an array of such objects -> its items' node name.
         self.closed_objects: dict[str, str] = {}
+        self.node_of_schema: dict[int, str] = {}  # id of a closed object's schema -> its node
         self.arrays_of_closed: dict[str, str] = {}
 
     def name(self, value: Any, prefix: str) -> str:
@@ -297,6 +298,7 @@ def _function(schema: Any, out: _Source, formats: bool) -> str:
                 name, checks, frozenset(schema.get("required") or ()), sequences, out.names
             )
             out.closed_objects[name] = node
+            out.node_of_schema[id(schema)] = node
         if extra is not False and extra is not True and extra != {}:
             test = _leaf_test(extra, out, "item", formats)
             if test is None:
@@ -347,6 +349,7 @@ def accepting_source(schema: dict) -> tuple[str, dict[str, Any]] | None:
             "",
         ]
     out.lines.append(f"accepts = {root}")
+    out.names["NODE_OF_SCHEMA"] = out.node_of_schema
     return "\n".join(out.lines) + "\n", out.names
 
 
@@ -418,8 +421,10 @@ class RecordValidator:
         self._detailed_check: Any = None  # compiled on the first failure jsonschema misses
         generated = accepting_source(self.schema)
         self._accepts: Callable[[Any], bool] = _never
+        self._names: dict[str, Any] = {}  # the generated module's globals
         if generated is not None:
             source, names = generated
+            self._names = names
             filename = f"<target_aep validation {source_label(source)}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             exec(compile(source, filename, "exec"), names)  # the source is ours
@@ -436,16 +441,18 @@ class RecordValidator:
         mapping/tenant.py): it does not read the fields this schema declares with the same
         schema (annotations aside). Like the fast check it only ever accepts; what it does not,
         `is_valid` decides. None when there is no closed object at `path`, or none is alike."""
-        modified = copy.deepcopy(self.schema)
-        node: Any = modified
+        names = self._names
+        nodes: dict[int, str] = names.get("NODE_OF_SCHEMA") or {}
+        schemas = [self.schema]  # the closed objects from the record down to `path`
         for segment in path:
-            properties = node.get("properties") if isinstance(node, dict) else None
+            properties = schemas[-1].get("properties")
             if not isinstance(properties, dict) or not isinstance(properties.get(segment), dict):
                 return None
-            node = properties[segment]
-        if node.get("additionalProperties") is not False or node.get("type") != "object":
-            return None
-        declared = node.get("properties", {})
+            schemas.append(properties[segment])
+        path_nodes = [nodes.get(id(schema)) for schema in schemas]
+        if None in path_nodes:
+            return None  # not closed objects checked by key sequence
+        declared = schemas[-1].get("properties", {})
         alike = [
             name
             for name, schema in known.items()
@@ -454,16 +461,44 @@ class RecordValidator:
         ]
         if not alike:
             return None
-        for name in alike:
-            declared[name] = {}  # accepts anything: the record is known to fit it
-        generated = accepting_source(modified)
-        if generated is None:
-            return None
-        source, names = generated
-        filename = f"<target_aep validation {source_label(source)} known>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        exec(compile(source, filename, "exec"), names)  # the source is ours
-        accepts: Callable[[Any], bool] = names["accepts"]
+        # The same generated module, with a second set of key-sequence functions for the
+        # objects on the path: the last one's vouched-for fields are not read, each parent
+        # dispatches its child on the path to that child's second set. Nothing is compiled
+        # now; each key sequence's function is generated on first sight, as for the first set.
+        for depth in reversed(range(len(schemas))):
+            node = str(path_nodes[depth])
+            first: _KeySequences = names[f"SPECIALIZE_{node}"]
+            checks = dict(first.checks)
+            if depth == len(schemas) - 1:
+                for name in alike:
+                    checks[name] = []  # known to fit
+            else:
+                child = str(path_nodes[depth + 1])
+                lines = checks.get(path[depth], [])
+                if not any(f"SEQ_{child}." in line for line in lines):
+                    return None
+                checks[path[depth]] = [
+                    line.replace(f"SEQ_{child}.", f"SEQ_{child}_known.").replace(
+                        f"SPECIALIZE_{child}(", f"SPECIALIZE_{child}_known("
+                    )
+                    for line in lines
+                ]
+            sequences: dict[tuple, Any] = {}
+            names[f"SEQ_{node}_known"] = sequences
+            names[f"SPECIALIZE_{node}_known"] = _KeySequences(
+                first.generic, checks, first.required, sequences, names
+            )
+        root_sequences = names[f"SEQ_{path_nodes[0]}_known"]
+        specialize = names[f"SPECIALIZE_{path_nodes[0]}_known"]
+
+        def accepts(record: Any) -> bool:
+            if record.__class__ is not dict:
+                return False
+            check = root_sequences.get(tuple(record))
+            if check is None:
+                check = specialize(record)
+            return bool(check(record))
+
         return accepts
 
     def is_valid(self, record: Mapping[str, Any]) -> bool:
