@@ -36,6 +36,7 @@ from target_aep.errors import SchemaSourceError
 
 _SCHEMA_KEYWORDS_WITH_SUBSCHEMAS = ("items", "additionalItems", "not", "contains")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs")  # name -> subschema
 
 
 def close_objects(schema: Any) -> Any:
@@ -51,7 +52,7 @@ def close_objects(schema: Any) -> Any:
         return schema
     closed: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in ("properties", "patternProperties", "definitions", "$defs"):
+        if key in _SCHEMA_MAPS:
             closed[key] = {name: close_objects(sub) for name, sub in value.items()}
         elif (
             key in _SCHEMA_KEYWORDS_WITH_SUBSCHEMAS
@@ -377,7 +378,7 @@ def _comparable(schema: Any) -> Any:
     for key, value in schema.items():
         if key in _ANNOTATIONS or key.startswith("meta:"):
             continue
-        if key in ("properties", "patternProperties", "definitions", "$defs"):
+        if key in _SCHEMA_MAPS:
             kept[key] = {name: _comparable(sub) for name, sub in value.items()}
         else:
             kept[key] = _comparable(value)

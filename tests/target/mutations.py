@@ -34,16 +34,12 @@ def _replaced(value: Any, path: tuple, new: Any) -> Any:
     return copied
 
 
-def _parent(path: tuple) -> tuple:
-    return path[:-1]
-
-
 def mutations(record: dict) -> Iterator[tuple[str, dict]]:
     """(what changed, the record) for each one-place change of `record`."""
     for path in _paths(record):
         for new in VALUES:
             yield f"{path}={new!r}", _replaced(record, path, new)
-        parent = _parent(path)
+        parent = path[:-1]
         if path[-1] != 0:  # an unknown field beside this one, in the same object
             where: Any = record
             for key in parent:

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from target_aep.mapping.names import camel_case
-from target_aep.mapping.timestamps import to_rfc3339, to_unix
+from target_aep.mapping.timestamps import END_OF_9999, to_rfc3339, to_unix
 from target_aep.sdk_adapters import SDC_PREFIX
 
 # Stripe fields holding Unix seconds whose names do not end in `_at` (e.g. a balance transaction's
@@ -134,8 +134,8 @@ _NO_SKIP: frozenset[str] = frozenset()
 # a field the layout does not know, a value of another type than the declared one, anything the
 # generic rules convert. A record with no doubt fits that schema, so validation need not read
 # its fields again (`RecordValidator.accepting_with_known`); one with a doubt is validated whole.
-# Unix seconds in this range are RFC 3339 with a four-digit year (fastjsonschema's date-time).
-_FIRST_STAMP, _END_STAMP = 0, 253_402_300_800  # 1970-01-01 .. 10000-01-01
+# Unix seconds from 0 to END_OF_9999 are RFC 3339 with a four-digit year (fastjsonschema's
+# date-time pattern needs four).
 
 
 def _fitting(rule: tuple | None, is_timestamp: bool, is_map: bool, camel: bool) -> dict[str, str]:
@@ -147,7 +147,7 @@ def _fitting(rule: tuple | None, is_timestamp: bool, is_map: bool, camel: bool) 
     stamps = is_timestamp and camel  # Unix seconds are written as RFC 3339
     if stamps:
         fits_stamp = declared in ("date-time", "string")
-        in_range = f"{_FIRST_STAMP} <= item < {_END_STAMP}"  # literals: no name lookups
+        in_range = f"0 <= item < {END_OF_9999}"  # literals: no name lookups
         int_line = f"if not {in_range}: {doubt}" if fits_stamp else doubt
     else:
         int_line = "" if declared in ("integer", "number") else doubt

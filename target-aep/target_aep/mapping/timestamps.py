@@ -29,12 +29,12 @@ _DAYS_MAX = 4096
 _MINUTES = tuple(f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(1440))
 _SECONDS = tuple(f"{second:02d}Z" for second in range(60))
 _EPOCH = dt.date(1970, 1, 1)
-_END_OF_9999 = 253_402_300_800  # 10000-01-01T00:00:00Z
+END_OF_9999 = 253_402_300_800  # 10000-01-01T00:00:00Z: Unix seconds before it have 4-digit years
 
 
 def _stamp_of(value: int) -> str:
     """RFC 3339 of whole Unix seconds, as `time.strftime("%Y-%m-%dT%H:%M:%SZ")` writes them."""
-    if not 0 <= value < _END_OF_9999:
+    if not 0 <= value < END_OF_9999:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
     day = value // 86_400
     date = _DAYS.get(day)
