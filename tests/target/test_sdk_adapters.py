@@ -12,6 +12,8 @@ import io
 import json
 import logging
 import re
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from target_aep.sdk_adapters import (
     RELIES_ON,
     SDK_ENV_NOTICE,
     BatchFileRecords,
+    IdleAwareReader,
     Interruptible,
     LeanRecordPath,
     LeanRecordSteps,
@@ -171,19 +174,78 @@ def test_a_record_without_its_key_property_still_fails(tmp_path, capsys):
 
 
 def test_the_lean_record_path_writes_what_the_sdks_path_writes(tmp_path, capsys, monkeypatch):
+    """Three ways, one output: the sink's fused intake (what a run takes), the lean steps one by
+    one (a sink whose steps are not the known ones), the SDK's own path."""
     deleted = {**CHARGE, "id": "ch_gone", "_sdc_deleted_at": "2024-01-02T03:04:05Z"}
     messages = [schema_message(), *(record_message({**CHARGE, "id": f"ch_{n}",
                 "amount": n}) for n in range(3)), record_message(deleted)]  # fmt: skip
     taken = []
-    lean_sink = TargetAep._lean_sink
-    monkeypatch.setattr(TargetAep, "_lean_sink", lambda t, m: taken.append(1) or lean_sink(t, m))
-    run(tmp_path / "lean", messages)
-    assert len(taken) == 4  # every record went the lean way
+    record_intake = AepSink.record_intake
+
+    def counting(sink, target):
+        intake = record_intake(sink, target)
+        return lambda record: taken.append(record["id"]) or intake(record)
+
+    monkeypatch.setattr(AepSink, "record_intake", counting)
+    run(tmp_path / "intake", messages)
+    assert taken == ["ch_0", "ch_1", "ch_2", "ch_gone"]  # every record went the fused way
+    monkeypatch.setattr(AepSink, "record_intake", lambda sink, target: None)
+    run(tmp_path / "steps", messages)
     monkeypatch.setattr(TargetAep, "_lean_sink", lambda target, message: None)
     run(tmp_path / "sdk", messages)
-    lean, sdk = written(tmp_path / "lean"), written(tmp_path / "sdk")
-    assert lean == sdk
-    assert len(lean) == 4
+    intake, steps, sdk = (written(tmp_path / way) for way in ("intake", "steps", "sdk"))
+    assert intake == steps == sdk
+    assert len(intake) == 4
+
+
+@pytest.mark.parametrize("step", ["_get_context", "tally_record_read", "_singer_validate_message"])
+def test_a_sink_with_its_own_step_takes_the_steps_one_by_one(step, tmp_path, capsys, monkeypatch):
+    """The fused intake does what the SDK's and this target's steps do: a sink overriding one
+    of them gets none, and its override is called for every record."""
+    calls = []
+    original = getattr(AepSink, step)
+
+    def own(self, *args, **kwargs):
+        calls.append(step)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AepSink, step, own)
+    records = [record_message({**CHARGE, "id": f"ch_{n}"}) for n in range(3)]
+    target = run(tmp_path, [schema_message(), *records])
+    assert target._record_intakes == {}
+    assert len(calls) >= 3
+    assert len(written(tmp_path)) == 3
+
+
+def test_a_new_schema_gets_its_new_sink_a_new_intake(tmp_path, capsys, caplog):
+    """A SCHEMA replacing its stream's sink (a changed schema) is followed by records the new
+    sink takes: with a wider schema the new field is declared, so not warned about."""
+    wider = {**SCHEMA, "properties": {**SCHEMA["properties"], "note": {"type": ["string", "null"]}}}
+    messages = [
+        schema_message(),
+        record_message({**CHARGE, "id": "ch_1"}),
+        schema_message(schema=wider),
+        record_message({**CHARGE, "id": "ch_2", "note": "after"}),
+    ]
+    caplog.set_level(logging.WARNING)
+    target = run(tmp_path, messages)
+    out = written(tmp_path)
+    assert [x["_acme"]["stripe"]["id"] for x in out] == ["ch_1", "ch_2"]
+    assert out[1]["_acme"]["stripe"]["charge"]["note"] == "after"
+    assert not [r for r in caplog.records if "No schema for record field" in r.msg]
+    (sink,) = target._sinks_active.values()
+    assert "note" in sink.schema["properties"]
+
+
+def test_the_intake_drains_a_full_sink_and_checks_every_record(tmp_path, capsys):
+    records = [record_message({**CHARGE, "id": f"ch_{n}"}) for n in range(5)]
+    target = run(tmp_path, [schema_message(), *records], batch_size_rows=2)
+    assert len(list((tmp_path / "out" / "charges").glob("part-*.json"))) == 3  # 2 + 2 + 1
+    (sink,) = target._sinks_active.values()
+    assert sink._total_records_read == 5
+    without_id = {key: value for key, value in CHARGE.items() if key != "id"}
+    with pytest.raises(MissingKeyPropertiesError):  # a later record, once the intake exists
+        run(tmp_path / "2", [schema_message(), *records, record_message(without_id)])
 
 
 def test_a_record_of_an_unknown_stream_still_fails_as_the_sdk_says(tmp_path):
@@ -281,6 +343,8 @@ OVERRIDDEN_IN = {
     "_process_state_message": (TargetAep, TimelyState),
     "_handle_max_record_age": (TargetAep, TimelyState),
     "_process_record_message": (TargetAep, LeanRecordPath),
+    "_process_schema_message": (TargetAep, LeanRecordPath),
+    "process_lines": (IdleAwareReader, IdleAwareReader),
     "_process_batch_message": (TargetAep, BatchFileRecords),
     "_handle_termination": (TargetAep, Interruptible),
     "drain_one": (TargetAep, Interruptible),
@@ -325,3 +389,48 @@ def test_the_sdks_env_settings_notice_is_not_logged(tmp_path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "target-aep v" in done.stderr  # the SDK's other start-up lines still come
     assert SDK_ENV_NOTICE not in done.stderr
+
+
+# --- the reader's loop (IdleAwareReader.read_messages) ---------------------------------------
+
+
+def _lines(messages: list) -> str:
+    return "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
+
+
+def test_the_reader_counts_each_message_type_as_the_sdk_does(tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO)
+    records = [record_message({**CHARGE, "id": f"ch_{n}"}) for n in range(3)]
+    state = {"type": "STATE", "value": {"bookmarks": {"charges": {"created": 1}}}}
+    run(tmp_path, [schema_message(), *records, state, schema_message(), *records[:1]])
+    (line,) = [r.getMessage() for r in caplog.records if "completed processing" in r.msg]
+    assert line.endswith(
+        "completed processing 7 lines of input (2 schemas, 4 records, 0 batch manifests, "
+        "1 state messages, 0 activate version messages)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ('{"type": "RECORD", "stream": "charges", "record": {', "Unable to parse line as JSON"),
+        ({"stream": "charges", "record": CHARGE}, "missing required type key"),
+        ({"type": "RECORDS", "stream": "charges"}, "Unknown message type 'RECORDS'"),
+        ({"type": "RECORD", "stream": "charges"}, "missing required record key"),
+    ],
+)
+def test_a_bad_line_fails_as_the_sdk_says_in_process_and_through_a_pipe(bad, said, tmp_path):
+    messages = [schema_message(), record_message(CHARGE), bad]
+    with pytest.raises(Exception, match=said):
+        TargetAep(config={"tenant_id": "acme", "output_dir": str(tmp_path / "a")}).listen(
+            io.StringIO(_lines(messages))
+        )
+    config = {"tenant_id": "acme", "output_dir": str(tmp_path / "b")}
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("target-aep")), "--config", str(config_file)],
+        input=_lines(messages), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert said in done.stderr
