@@ -317,10 +317,17 @@ def _problem(target: str, source: str, raw: Any, exc: Exception) -> FieldProblem
 def _one_primary(identity_map: dict) -> None:
     """Exactly one identity of a record is primary
     (https://experienceleague.adobe.com/en/docs/experience-platform/collection/identity/identity-map):
-    promote the first when none is."""
-    rows = [row for items in identity_map.values() for row in items]
-    if rows and not any(row.get("primary") for row in rows):
-        rows[0]["primary"] = True
+    promote the first when none is. Stops at the first primary one (a charge's customer, the
+    first identity written): no list of every identity built per record."""
+    first = None
+    for items in identity_map.values():
+        for row in items:
+            if row.get("primary"):
+                return
+            if first is None:
+                first = row
+    if first is not None:
+        first["primary"] = True
 
 
 class TableMapper:
