@@ -143,6 +143,8 @@ class Route:
                 record=xdm,
             )
             return None
+        except (TypeError, ValueError):  # not JSON (a NaN): the destination dead-letters it
+            return MappedRecord(self.stream, source_id, xdm)
         if fitted.trimmed:
             errors = self.validator.errors(xdm)
             if errors:  # a schema without the lists' count fields

@@ -13,7 +13,7 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from target_aep.json_encoding import to_json
+from target_aep.json_encoding import NonFiniteNumberError, to_json
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,17 @@ class Rejection:
     reasons: Sequence[dict] = field(default_factory=tuple)  # e.g. {"path": ..., "message": ...}
 
 
-def rejection(record: MappedRecord, message: str, *, status: int = 0) -> Rejection:
+def rejection(record: MappedRecord, message: str, *, status: int = 0, path: str = "") -> Rejection:
     """A record refused before it reached Platform (too large, not JSON), in the dead-letter
     form of Adobe's own refusals."""
-    return Rejection(record, ({"path": "", "message": message, "status": status, "code": ""},))
+    return Rejection(record, ({"path": path, "message": message, "status": status, "code": ""},))
+
+
+def not_json(record: MappedRecord, error: TypeError | ValueError) -> Rejection:
+    """A record `to_json` could not write (a NaN or infinity: its path; a value of no JSON
+    type)."""
+    path = error.path if isinstance(error, NonFiniteNumberError) else ""
+    return rejection(record, f"record is not valid JSON: {error}", path=path)
 
 
 class Delivery(abc.ABC):

@@ -42,7 +42,14 @@ from typing import IO
 from target_aep.adobe.batch_ingestion import BatchIngestion
 from target_aep.adobe.catalog import CatalogBatches, describe_errors
 from target_aep.adobe.platform import PlatformClient
-from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
+from target_aep.delivery.base import (
+    Dataset,
+    Delivery,
+    MappedRecord,
+    Rejection,
+    not_json,
+    rejection,
+)
 from target_aep.delivery.batch_budget import DailyBatchBudget
 from target_aep.errors import DeliveryError
 
@@ -116,7 +123,7 @@ class BatchDelivery(Delivery):
                     try:
                         line = record.json_line()
                     except (TypeError, ValueError) as error:
-                        rejections.append(rejection(record, f"record is not valid JSON: {error}"))
+                        rejections.append(not_json(record, error))
                         continue
                     if len(line) > self._max_file_bytes:
                         message = f"record is {len(line)} bytes, over batch_max_file_bytes"

@@ -28,7 +28,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
+from target_aep.delivery.base import (
+    Dataset,
+    Delivery,
+    MappedRecord,
+    Rejection,
+    not_json,
+)
 from target_aep.errors import DeliveryError, SettingError
 from target_aep.settings import TargetSettings
 
@@ -283,4 +289,4 @@ def _lines(records: Sequence[MappedRecord], rejections: list[Rejection]) -> Iter
         try:
             yield record.json_line()
         except (TypeError, ValueError) as error:
-            rejections.append(rejection(record, f"record is not valid JSON: {error}"))
+            rejections.append(not_json(record, error))

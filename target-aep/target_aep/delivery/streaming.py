@@ -30,7 +30,14 @@ from target_aep.adobe.dcs import (
     read_multi_status,
 )
 from target_aep.adobe.platform import PlatformClient, describe_error
-from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
+from target_aep.delivery.base import (
+    Dataset,
+    Delivery,
+    MappedRecord,
+    Rejection,
+    not_json,
+    rejection,
+)
 from target_aep.errors import DeliveryError
 from target_aep.settings import DCS_REQUEST_LIMIT_BYTES
 
@@ -101,7 +108,7 @@ class StreamingDelivery(Delivery):
             try:
                 message = envelope.message(record.xdm, record.encoded)
             except (TypeError, ValueError) as error:
-                rejections.append(rejection(record, f"record is not valid JSON: {error}"))
+                rejections.append(not_json(record, error))
                 continue
             if len(message) + BATCH_OVERHEAD > DCS_REQUEST_LIMIT_BYTES:
                 rejections.append(

@@ -1,0 +1,60 @@
+"""The one record encoder: compact JSON, and no NaN or infinity ever written, whatever the text
+"null" inside a record's strings."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+
+import msgspec
+import pytest
+from target_aep.json_encoding import NonFiniteNumberError, non_finite_path, to_json
+
+from tests.target.examples import example
+
+# A charge's payment_method_details as the tenant area's JSON text: "null" inside a string.
+TEXT_WITH_NULLS = json.dumps(example("charges")["payment_method_details"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"paymentMethodDetails": TEXT_WITH_NULLS, "amount": Decimal("12.50"), "n": 3},
+        {"real": None, "nested": [None, {"x": None}], "text": "NaN Infinity null"},
+        # numbers whose msgpack bytes look like a float64 NaN (cb 7f f8) or -infinity (cb ff f0)
+        {"int": 0xCB7FF8, "other": -0xCBFFF0, "f": 1.5e300},
+        {"big": 2**70, "tiny": Decimal("1E-400"), "huge": Decimal("1E+400")},
+    ],
+    ids=["text-null", "real-nulls", "look-alike-bytes", "beyond-float64"],
+)
+def test_finite_values_are_written_whole_and_no_text_or_null_is_taken_for_a_nan(value):
+    data = to_json(value)
+    assert data == msgspec.json.Encoder(decimal_format="number").encode(value)  # nothing altered
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ({"a": [1, {"b": math.nan}]}, "/a/1/b"),
+        ({"a": math.inf}, "/a"),
+        ({"t": TEXT_WITH_NULLS, "list": [0, 1, -math.inf]}, "/list/2"),
+        ({"rate": Decimal("NaN")}, "/rate"),
+        ({"rate": Decimal("Infinity")}, "/rate"),
+        ({"rate": Decimal("-Infinity")}, "/rate"),
+        ({"rate": Decimal("sNaN")}, "/rate"),
+        ({"big": 2**70, "then": [math.nan]}, "/then/0"),
+        (math.nan, ""),
+    ],
+)
+def test_a_nan_or_infinity_fails_with_its_path(value, path):
+    with pytest.raises(NonFiniteNumberError) as raised:
+        to_json(value)
+    assert raised.value.path == path
+    assert isinstance(raised.value, ValueError)  # what every destination catches
+    assert "NaN or infinite" in str(raised.value)
+
+
+def test_non_finite_path_finds_the_first_one_in_order_and_none_in_finite_values():
+    assert non_finite_path({"a": 1, "b": [2.5, {"c": math.inf}], "d": math.nan}) == "/b/1/c"
+    assert non_finite_path({"a": [1, 2.5, Decimal("3")], "b": "nan"}) is None
