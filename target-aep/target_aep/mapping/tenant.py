@@ -25,10 +25,11 @@ rules, in the values (`tenant_object(..., layout=...)`) and in the schema alike 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from target_aep.mapping.names import camel_case
 from target_aep.mapping.timestamps import END_OF_9999, to_rfc3339, to_unix
@@ -102,10 +103,11 @@ RULES = {
 }
 
 
-# One encoder, built once (json.dumps with options builds a new one per call).
-_ENCODE_TEXT = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False, default=str
-).encode
+# msgspec writes what json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+# default=str) writes for decoded JSON (strings escaped alike, Decimals as strings), ~5x faster.
+# It differs for values no Singer line decodes to: a float written with an exponent (1e16, not
+# 1e+16) and a datetime (RFC 3339, not str()); both only from a stream map's expression.
+_ENCODE_TEXT = msgspec.json.Encoder(order="sorted", enc_hook=str).encode
 
 
 def json_text(value: Any) -> str | None:
@@ -114,7 +116,7 @@ def json_text(value: Any) -> str | None:
         return None
     if type(value) is str:
         return value
-    return _ENCODE_TEXT(value)
+    return _ENCODE_TEXT(value).decode()
 
 
 def _reshaped(item: Any, rule_kind: int) -> str | None:

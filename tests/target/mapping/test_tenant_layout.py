@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import jsonschema
 import pytest
-from target_aep.mapping.tenant import tenant_layout, tenant_object, tenant_schema
+from target_aep.mapping.tenant import json_text, tenant_layout, tenant_object, tenant_schema
 
 SINGER = {
     "type": "object",
@@ -94,3 +97,23 @@ def test_the_derived_schema_has_one_type_per_field_and_declared_objects_only():
             walk(node["items"], path + "[]")
 
     walk(tenant_schema(SINGER), "")
+
+
+# What Singer lines decode to (the SDK decodes non-integer numbers to Decimal): every escape
+# JSON has, text beyond the BMP, keys needing sorting, integers beyond 64 bits, empties inside.
+JSON_TEXT_CASES = [
+    {"z": 1, "a": {"y": [3, {"c": None, "b": True}], "x": False}},
+    {'quote"back\\slash/': "tab\t nl\n cr\r bs\b ff\f nul\x00 us\x1f del\x7f"},
+    {"é": "中文 😀 \u2028\u2029", "A": "ascii", "_": "under", "10": 1, "2": 2},
+    {"amount": Decimal("12.50"), "rate": Decimal("1E+2"), "big": 2**70, "neg": -(2**63)},
+    {"empty": {}, "none": [], "blank": ""},
+    [1, "two", {"3": Decimal("-0.0")}],
+]
+
+
+@pytest.mark.parametrize("value", JSON_TEXT_CASES)
+def test_json_text_is_compact_sorted_json_as_json_dumps_writes_it(value):
+    expected = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    assert json_text(value) == expected
