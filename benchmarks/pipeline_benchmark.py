@@ -45,7 +45,12 @@ killed with SIGKILL (the whole process group) at three random moments and resume
 then run to its end: it prints the share of objects written more than once (records in the
 output's files over objects, minus one).
 
-Run: uv run python benchmarks/pipeline_benchmark.py [--quick]
+With `--batch-messages` the tap writes its records to JSON-lines batch files (the SDK's
+`batch_config`, uncompressed, in a temp folder) and prints one BATCH message per file; the
+target reads the files itself, so Meltano relays a few lines per 10,000 records instead of
+every record: the pipeline without Meltano's copying of lines.
+
+Run: uv run python benchmarks/pipeline_benchmark.py [--quick] [--batch-messages]
      uv run python benchmarks/pipeline_benchmark.py --live-limits [--scale 0.25] [--kill]
          [--long-subscriptions-every N]
 """
@@ -288,6 +293,17 @@ def run(
     print(f"{'':<28} peak RSS: {memory}")
 
 
+def batch_messages(folder: Path) -> dict[str, str]:
+    """The tap's `batch_config` as Meltano's environment variables: JSON lines, uncompressed
+    (the files stay on this machine), one file per 10,000 records (the SDK's default)."""
+    return {
+        "TAP_STRIPE_XDM_BATCH_CONFIG_ENCODING_FORMAT": "jsonl",
+        "TAP_STRIPE_XDM_BATCH_CONFIG_ENCODING_COMPRESSION": "none",
+        "TAP_STRIPE_XDM_BATCH_CONFIG_STORAGE_ROOT": folder.as_uri(),
+        "TAP_STRIPE_XDM_BATCH_CONFIG_STORAGE_PREFIX": "benchmark-",
+    }
+
+
 def written_records(out: Path) -> int:
     """Records in the files destination's finished files (temporary files are not written)."""
     total = 0
@@ -445,6 +461,9 @@ def main() -> None:
                              "a GET /v1/subscription_items at its own 25/s (emulator default "
                              "6; e.g. 100 for an account of mostly small "
                              "subscriptions)")  # fmt: skip
+    parser.add_argument("--batch-messages", action="store_true",
+                        help="the tap writes batch files and prints BATCH messages, which the "
+                             "target reads (Meltano relays no records)")  # fmt: skip
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="keep the inherited PYTHONDONTWRITEBYTECODE, no warm-up")  # fmt: skip
     args = parser.parse_args()
@@ -457,6 +476,10 @@ def main() -> None:
         else:
             env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(root) / "pyc")}
             print("bytecode cached as on a normal machine (after one warm-up run)")
+        if args.batch_messages:
+            (Path(root) / "batches").mkdir()
+            env |= batch_messages(Path(root) / "batches")
+            print("records in batch files: the tap prints BATCH messages, the target reads them")
         (Path(root) / "project").mkdir()
         project = MeltanoProject(Path(root) / "project")
         project.install()
