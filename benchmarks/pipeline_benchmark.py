@@ -48,7 +48,8 @@ output's files over objects, minus one).
 With `--batch-messages` the tap writes its records to JSON-lines batch files (the SDK's
 `batch_config`, uncompressed, in a temp folder) and prints one BATCH message per file; the
 target reads the files itself, so Meltano relays a few lines per 10,000 records instead of
-every record: the pipeline without Meltano's copying of lines.
+every record: the pipeline without Meltano's copying of lines. The target's first record then
+arrives with the first full file, so "without start-up" starts later than the records do.
 
 Run: uv run python benchmarks/pipeline_benchmark.py [--quick] [--batch-messages]
      uv run python benchmarks/pipeline_benchmark.py --live-limits [--scale 0.25] [--kill]

@@ -14,7 +14,8 @@ the byte 0xcb then eight bytes big-endian
 (https://github.com/msgpack/msgpack/blob/master/spec.md#float-format-family). A NaN or an
 infinity has all eleven exponent bits set, so its bytes start cb 7f|ff f0..ff; UTF-8 text never
 holds 0x7f or 0xff after 0xcb, so only another number's bytes can look the same, and those few
-are told apart by walking the value.
+are told apart by walking the value. A record whose JSON holds none of those words (`null`,
+`NaN`, `Infinity`) holds no such number and is not looked at again.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class NonFiniteNumberError(ValueError):
 def to_json(value: Any) -> bytes:
     """`value` as compact JSON; raises NonFiniteNumberError (a ValueError) or TypeError."""
     data = _ENCODER.encode(value)
-    if _may_hold_non_finite(value):
+    # a float NaN or infinity is written `null`, a Decimal one `NaN`, `sNaN` or `Infinity`
+    if (b"null" in data or b"NaN" in data or b"Infinity" in data) and _may_hold_non_finite(value):
         path = non_finite_path(value)
         if path is not None:
             raise NonFiniteNumberError(path)
