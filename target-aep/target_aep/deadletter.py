@@ -10,12 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
+
+
+def _with_non_finite_as_text(value: Any) -> Any:
+    """`value` with each NaN or infinite float as its text ("nan", "inf", "-inf"): JSON has no
+    such number (https://www.rfc-editor.org/rfc/rfc8259#section-6), and a dead letter must be
+    readable by any JSON parser, also when it holds the record refused for one."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return {key: _with_non_finite_as_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_non_finite_as_text(item) for item in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:
@@ -56,7 +70,13 @@ class DeadLetterWriter:
         }
         if source is not None:
             letter["source"] = source
-        line = json.dumps(letter, default=_json_default, separators=(",", ":")) + "\n"
+        try:
+            text = json.dumps(letter, default=_json_default, separators=(",", ":"), allow_nan=False)
+        except ValueError:  # a NaN or infinity, e.g. in the record refused for it
+            text = json.dumps(
+                _with_non_finite_as_text(letter), default=_json_default, separators=(",", ":")
+            )
+        line = text + "\n"
         with self._lock:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -48,3 +48,25 @@ def test_letters_append_across_runs(tmp_path):
         writer.write(stream="s", source_id=str(run), reason="r")
         writer.close()
     assert len((tmp_path / "dead.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_letter_holding_a_nan_or_infinity_is_json_any_parser_reads(tmp_path):
+    writer = DeadLetterWriter(tmp_path / "dead.jsonl")
+    writer.write(
+        stream="charges",
+        source_id="ch_nan",
+        reason="rejected by the destination",
+        errors=[{"path": "/_acme/rate", "message": "record is not valid JSON"}],
+        record={"_acme": {"rate": float("nan"), "caps": [float("inf"), -float("inf"), 1.5]}},
+    )
+    writer.close()
+
+    def refuse(word: str) -> None:
+        raise AssertionError(f"{word} is not JSON")
+
+    (letter,) = [
+        json.loads(line, parse_constant=refuse)
+        for line in (tmp_path / "dead.jsonl").read_text().splitlines()
+    ]
+    assert letter["record"] == {"_acme": {"rate": "nan", "caps": ["inf", "-inf", 1.5]}}
+    assert letter["errors"][0]["path"] == "/_acme/rate"
