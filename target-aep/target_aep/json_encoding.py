@@ -67,7 +67,7 @@ def _may_hold_non_finite(value: Any) -> bool:
 def non_finite_path(value: Any, path: str = "") -> str | None:
     """The JSON pointer of the first NaN or infinite number in `value` ("" for `value`
     itself), None when it holds none."""
-    if type(value) is float:
+    if isinstance(value, float):
         return None if math.isfinite(value) else path
     if isinstance(value, Decimal):
         return None if value.is_finite() else path
@@ -81,6 +81,4 @@ def non_finite_path(value: Any, path: str = "") -> str | None:
             found = non_finite_path(item, f"{path}/{index}")
             if found is not None:
                 return found
-    elif isinstance(value, float):  # a float subclass
-        return None if math.isfinite(value) else path
     return None

@@ -42,14 +42,7 @@ from typing import IO
 from target_aep.adobe.batch_ingestion import BatchIngestion
 from target_aep.adobe.catalog import CatalogBatches, describe_errors
 from target_aep.adobe.platform import PlatformClient
-from target_aep.delivery.base import (
-    Dataset,
-    Delivery,
-    MappedRecord,
-    Rejection,
-    not_json,
-    rejection,
-)
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, not_json, rejection
 from target_aep.delivery.batch_budget import DailyBatchBudget
 from target_aep.errors import DeliveryError
 

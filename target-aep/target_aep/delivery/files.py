@@ -28,13 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from target_aep.delivery.base import (
-    Dataset,
-    Delivery,
-    MappedRecord,
-    Rejection,
-    not_json,
-)
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, not_json
 from target_aep.errors import DeliveryError, SettingError
 from target_aep.settings import TargetSettings
 

@@ -30,14 +30,7 @@ from target_aep.adobe.dcs import (
     read_multi_status,
 )
 from target_aep.adobe.platform import PlatformClient, describe_error
-from target_aep.delivery.base import (
-    Dataset,
-    Delivery,
-    MappedRecord,
-    Rejection,
-    not_json,
-    rejection,
-)
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, not_json, rejection
 from target_aep.errors import DeliveryError
 from target_aep.settings import DCS_REQUEST_LIMIT_BYTES
 
