@@ -211,9 +211,10 @@ def end_to_end(records: list[dict], repeats: int = 3) -> float:
           f"{count / wall:>10,.0f} rec/s   {cpu / count * 1e6:>7.1f} CPU µs/record "
           f"(incl. start-up; {len(manifest['files'])} file(s))")  # fmt: skip
     marginal = (cpu - start_cpu) / (count - 1) * 1e6
+    span = wall - start_wall  # under ~0.1 s (a few hundred records) the noise of start-up
+    rate = f"{(count - 1) / span:>10,.0f} rec/s" if span > 0.1 else f"{'(too few)':>16}"
     print(f"{'   without start-up (minus a 1-record run)':<46} "
-          f"{(count - 1) / max(wall - start_wall, 1e-9):>10,.0f} rec/s   {marginal:>7.1f} "
-          f"CPU µs/record (start-up {start_cpu:.2f} CPU s)")  # fmt: skip
+          f"{rate}   {marginal:>7.1f} CPU µs/record (start-up {start_cpu:.2f} CPU s)")  # fmt: skip
     print(f"{'   peak memory (1 record: start-up)':<46} {peak / 1024:>10,.0f} MiB   "
           f"(1 record: {start_peak / 1024:,.0f} MiB)")  # fmt: skip
     return marginal
