@@ -1,9 +1,13 @@
-"""The shared Stripe example objects (../shared/stripe-examples), one per stream, read in place."""
+"""The shared Stripe example objects (../shared/stripe-examples), one per stream, read in place,
+and the tap's own Singer schema of each stream."""
 
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
+
+import pytest
 
 from tests.shared_paths import STRIPE_EXAMPLES, require
 
@@ -22,6 +26,16 @@ def example(stream: str) -> dict:
     """The example object of `stream` (the test skips when ../shared is absent)."""
     path = require(STRIPE_EXAMPLES) / EXAMPLE_FILES[stream]
     return json.loads(path.read_text())
+
+
+def tap_schema(stream: str) -> dict:
+    """The tap's own Singer schema of `stream` (what the target receives in a real run)."""
+    try:
+        text = resources.files("tap_stripe_xdm.schemas").joinpath(f"{stream}.json").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        pytest.skip("tap_stripe_xdm's schemas are not installed")
+    schema: dict = json.loads(text)
+    return schema
 
 
 def singer_schema_of(value: Any) -> dict:

@@ -88,16 +88,32 @@ LEAVES = [None, None, 0, -7, 2.5, 1e300, Decimal("1.25"), True, *TRICKY_TEXT,
           math.nan, math.inf, -math.inf, Decimal("NaN"), Decimal("-Infinity")]  # fmt: skip
 
 
+def _first_non_finite(value, path=""):
+    """The oracle, independent of the code under test: the first NaN or infinity, in order."""
+    if isinstance(value, (float, Decimal)) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{path}/{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def test_random_values_fail_exactly_when_they_hold_a_non_finite_number():
     rng = random.Random(20261203)
     encode = msgspec.json.Encoder(decimal_format="number").encode
     checked = 0
     for _ in range(4_000):
         value = {"record": _random_value(rng)}
-        path = non_finite_path(value)
-        data = encode(value)
+        path = _first_non_finite(value)
         if path is None:
-            assert to_json(value) == data
+            assert to_json(value) == encode(value)
         else:
             with pytest.raises(NonFiniteNumberError) as raised:
                 to_json(value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 
 import pytest
 from target_aep.errors import SchemaSourceError
@@ -18,7 +17,7 @@ from target_aep.validation import (
 )
 
 from tests.shared_paths import STRIPE_FIXTURES, require
-from tests.target.examples import EXAMPLE_FILES, STREAMS, example, singer_schema
+from tests.target.examples import EXAMPLE_FILES, STREAMS, example, singer_schema, tap_schema
 
 OPTIONS = MappingOptions(tenant_id="acme")
 
@@ -52,15 +51,6 @@ def test_close_objects_closes_every_object_with_properties_but_keeps_maps():
 def test_every_mapped_example_is_valid_against_its_builtin_schema(stream):
     validator = builtin_validator(stream)
     assert validator.errors(mapper_for(stream, OPTIONS).map(example(stream))) == []
-
-
-def tap_schema(stream: str) -> dict:
-    """The tap's own Singer schema of `stream` (what the target receives in a real run)."""
-    try:
-        text = resources.files("tap_stripe_xdm.schemas").joinpath(f"{stream}.json").read_text()
-    except (ModuleNotFoundError, FileNotFoundError):
-        pytest.skip("tap_stripe_xdm's schemas are not installed")
-    return json.loads(text)
 
 
 @pytest.mark.parametrize("stream", STREAMS)

@@ -7,15 +7,12 @@ Records are shaped as the sink hands them to the mapping: the tap's record plus
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 import pytest
 from target_aep.mapping import mapper_for
 from target_aep.mapping.converters import MappingOptions
 from target_aep.validation import RecordValidator, builtin_schema, with_tenant
 
-from tests.target.examples import example
+from tests.target.examples import example, tap_schema
 
 OPTIONS = MappingOptions(tenant_id="acme")
 DELETED_AT = "2026-11-27T02:00:00+00:00"
@@ -24,11 +21,6 @@ DELETED_AT = "2026-11-27T02:00:00+00:00"
 def tap_record(stream: str, **changes: object) -> dict:
     """The shared example as the tap emits it (plus what the sink adds), with `changes`."""
     return {**example(stream), "account_id": None, "_sdc_deleted_at": None, **changes}
-
-
-def tap_schema(stream: str) -> dict:
-    text = resources.files("tap_stripe_xdm.schemas").joinpath(f"{stream}.json").read_text()
-    return json.loads(text)
 
 
 def mapped(stream: str, record: dict, mapping: str | None = None) -> dict:

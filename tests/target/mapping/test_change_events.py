@@ -10,15 +10,13 @@ the declared top-level date-times into `datetime` objects).
 from __future__ import annotations
 
 import datetime as dt
-import json
-from importlib import resources
 
 import pytest
 from target_aep.mapping import mapper_for
 from target_aep.mapping.converters import MappingOptions
 from target_aep.validation import RecordValidator, builtin_schema, with_tenant
 
-from tests.target.examples import example
+from tests.target.examples import example, tap_schema
 
 OPTIONS = MappingOptions(tenant_id="acme")
 UTC = dt.timezone.utc
@@ -45,11 +43,6 @@ def changed(record: dict, event_type: str, when: int) -> dict:
 
 def mapped(stream: str, record: dict) -> dict:
     return mapper_for(stream, OPTIONS, singer_schema=tap_schema(stream)).map(record)
-
-
-def tap_schema(stream: str) -> dict:
-    text = resources.files("tap_stripe_xdm.schemas").joinpath(f"{stream}.json").read_text()
-    return json.loads(text)
 
 
 def assert_valid(stream: str, xdm: dict) -> None:
