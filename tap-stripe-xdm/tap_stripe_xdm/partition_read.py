@@ -150,20 +150,22 @@ class PartitionRead:
         progress.reading_range(end - start, reader.unread_seconds)
         account = self._account
         change = self._resource.reread_change if plan.reread_before else None
-        for item in reader:
-            if isinstance(item, Watermark):
-                if self._advance_created(item.value, rereading=plan.rereading):
-                    yield CHECKPOINT
-                continue
-            for record in item:
-                record[ACCOUNT_FIELD] = account
-                if change is not None and record.get("created", plan.reread_before) < (
-                    plan.reread_before
-                ):
-                    stamp_reread(record, change)
-            yield item
-            emitted += len(item)
-            progress.add(len(item))  # per page; the run's timer thread tells it
+        # the limiter lets the stream with the most left run at its endpoint's limit
+        with self._run.limiter.track(self._resource.path, reader.remaining_requests):
+            for item in reader:
+                if isinstance(item, Watermark):
+                    if self._advance_created(item.value, rereading=plan.rereading):
+                        yield CHECKPOINT
+                    continue
+                for record in item:
+                    record[ACCOUNT_FIELD] = account
+                    if change is not None and record.get("created", plan.reread_before) < (
+                        plan.reread_before
+                    ):
+                        stamp_reread(record, change)
+                yield item
+                emitted += len(item)
+                progress.add(len(item))  # per page; the run's timer thread tells it
         self._log_requests("Read %s %s", emitted, counts_before)
 
     def _changes(self, plan: ReadPlan, progress: PartitionProgress) -> Iterator[Page | Checkpoint]:

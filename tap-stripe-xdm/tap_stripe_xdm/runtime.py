@@ -21,6 +21,8 @@ from tap_stripe_xdm.settings import TapSettings
 class TapRuntime:
     settings: TapSettings
     api: StripeAPI
+    limiter: RateLimiter
+    """The one limiter every request of the run waits for (also inside `api`)."""
     range_end: int
     """Objects created before this are read (now - visibility lag, or end_date if earlier)."""
     events_end: int
@@ -57,6 +59,7 @@ class TapRuntime:
         return cls(
             settings=settings,
             api=api,
+            limiter=limiter,
             range_end=range_end,
             events_end=visible_until,
             progress=Progress(settings.progress_interval_seconds, logger),

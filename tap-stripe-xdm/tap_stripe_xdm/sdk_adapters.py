@@ -195,17 +195,23 @@ class Baton:
     the baton, so output has one writer and every STATE is written while no other partition
     is half-way through changing its part of the state. A reader lets go of it only while it
     waits for pages (`released`), never while it writes. It is handed over in arrival order,
-    so a partition whose pages keep coming cannot starve the others.
+    so a partition whose pages keep coming cannot starve the others, except that a partition
+    of the run's critical path (`urgent`: the rate limiter's critical endpoint) goes first,
+    though never twice in a row while another waits. When output is the bottleneck (the
+    target busy), the longest stream so keeps at least half of it and still reads at its
+    endpoint's limit, instead of a sixth of it with six streams.
     """
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
         self._waiting: collections.deque[threading.Lock] = collections.deque()
+        self._urgent: collections.deque[threading.Lock] = collections.deque()
+        self._urgent_last = False  # the last hand-over went to an urgent partition
         self._held = False
         self._owner: int | None = None
         self._failure: BaseException | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, *, urgent: bool = False) -> None:
         with self._mutex:
             if not self._held:
                 self._held = True
@@ -213,22 +219,27 @@ class Baton:
                 return
             turn = threading.Lock()
             turn.acquire()
-            self._waiting.append(turn)
+            (self._urgent if urgent else self._waiting).append(turn)
         turn.acquire()  # released by the holder handing over
         self._owner = threading.get_ident()
 
     def release(self) -> None:
         with self._mutex:
             self._owner = None
-            if self._waiting:
-                self._waiting.popleft().release()  # still held: handed over
+            if self._urgent and not (self._urgent_last and self._waiting):
+                self._urgent_last = True
+                self._urgent.popleft().release()  # still held: handed over
+            elif self._waiting:
+                self._urgent_last = False
+                self._waiting.popleft().release()
             else:
                 self._held = False
 
     @contextlib.contextmanager
-    def released(self) -> Iterator[None]:
+    def released(self, urgent: Callable[[], bool] | None = None) -> Iterator[None]:
         """Let others write while this thread waits; a no-op for a thread not holding it
-        (a stream synced on its own, outside `sync_partitions_concurrently`)."""
+        (a stream synced on its own, outside `sync_partitions_concurrently`). `urgent`, asked
+        when the thread takes the baton back, says whether it is on the critical path."""
         if self._owner != threading.get_ident():
             yield
             return
@@ -236,7 +247,7 @@ class Baton:
         try:
             yield
         finally:
-            self.acquire()
+            self.acquire(urgent=urgent is not None and urgent())
         if self._failure is not None:
             raise RunStoppedError() from self._failure
 

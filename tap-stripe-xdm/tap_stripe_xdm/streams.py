@@ -122,9 +122,14 @@ class StripeStream(AdaptedStream):
         )
         drift = self.schema_drift
         baton = self.baton
+        limiter, path = self.runtime.limiter, self.resource.path
+
+        def urgent() -> bool:  # on the run's critical path: it writes first (Baton)
+            return limiter.critical_endpoint() == path
+
         with closing(partition.read()) as pages:
             while True:
-                with baton.released():  # others write while this partition waits for a page
+                with baton.released(urgent):  # others write while this partition waits for a page
                     page = next(pages, None)
                 if page is None:
                     break

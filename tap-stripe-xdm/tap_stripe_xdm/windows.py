@@ -122,6 +122,9 @@ class ConcurrentWindowReader:
         self._unfinished: dict[int, _Task] = {}
         self._busy = 0
         self._end = max((w.end for w in windows), default=None)
+        self._span = sum(w.end - w.start for w in windows)
+        self._objects_read = 0
+        self._page_size = 1  # the longest page seen: the list's limit, once a page was full
         for window in sorted(windows):
             self._add_task(window)
 
@@ -194,6 +197,19 @@ class ConcurrentWindowReader:
         with self._cond:
             return sum(t.cursor_created - t.window.start for t in self._unfinished.values())
 
+    def remaining_requests(self) -> float:
+        """About how many requests the rest of the range takes: its unread seconds at the
+        density read so far, in full pages, plus each unfinished window's last, partly
+        filled page. For the rate limiter's choice of the critical endpoint."""
+        with self._cond:
+            unread = sum(t.cursor_created - t.window.start for t in self._unfinished.values())
+            windows = len(self._unfinished)
+            objects, page_size = self._objects_read, self._page_size
+        read = self._span - unread
+        if objects == 0 or read <= 0:
+            return float(windows)  # nothing seen yet: at least a request per window
+        return objects / read * unread / page_size + windows
+
     def _oldest(self) -> int | None:
         """The window (seq) with the smallest start not yet handed over."""
         with self._cond:
@@ -255,6 +271,9 @@ class ConcurrentWindowReader:
                 continue
             more = page.has_more and bool(page.data)
             task.pages += 1
+            with self._cond:
+                self._objects_read += len(page.data)
+                self._page_size = max(self._page_size, len(page.data))
             split = False
             if more:
                 task.cursor = page.data[-1]["id"]

@@ -208,6 +208,34 @@ def test_baton_is_handed_over_in_arrival_order() -> None:
     assert order == [0, 1, 2]
 
 
+def test_an_urgent_partition_goes_first_but_never_twice_in_a_row_while_another_waits() -> None:
+    """The critical path's partition is handed the baton before those that came earlier, and
+    after it the one waiting longest: no partition starves."""
+    baton = Baton()
+    baton.acquire()
+    order: list[str] = []
+    go = {name: threading.Event() for name in ("a", "b", "u1", "u2")}
+
+    def waiter(name: str) -> None:
+        go[name].wait()
+        baton.acquire(urgent=name.startswith("u"))
+        order.append(name)
+        baton.release()
+
+    threads = [threading.Thread(target=waiter, args=(name,)) for name in go]
+    for thread in threads:
+        thread.start()
+    for name in ("a", "b", "u1", "u2"):  # queued in this order
+        before = len(baton._waiting) + len(baton._urgent)
+        go[name].set()
+        while len(baton._waiting) + len(baton._urgent) == before:
+            threading.Event().wait(0.001)
+    baton.release()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert order == ["u1", "a", "u2", "b"]
+
+
 def test_released_lets_another_thread_write_and_is_a_no_op_when_not_held() -> None:
     baton = Baton()
     with baton.released():  # not held: nothing to release

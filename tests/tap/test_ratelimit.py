@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 
 import pytest
-from tap_stripe_xdm.ratelimit import CUT_COOLDOWN_SECONDS, RateLimiter
+from tap_stripe_xdm.ratelimit import CUT_COOLDOWN_SECONDS, PRIORITY_REFRESH_SECONDS, RateLimiter
 
 
 class FakeClock:
@@ -129,6 +130,109 @@ def test_an_endpoint_at_its_limit_leaves_the_global_capacity_to_the_others() -> 
     assert (late[-1] - late[0]) / (len(late) - 1) == pytest.approx(0.04, abs=0.002)
     early = [s for s in charges if s < finished - 0.5]
     assert (early[-1] - early[0]) / (len(early) - 1) == pytest.approx(3 / 50, abs=0.005)
+
+
+def concurrent_run(
+    limiter: RateLimiter, clock: FakeClock, plan: dict[str, int], *, tracked: bool = True
+) -> dict[str, list[float]]:
+    """One caller per endpoint in `plan` (name: requests), each asking again as soon as its
+    last request was let through, as threads blocked in acquire would (zero latency): the
+    earliest caller goes next. With `tracked`, each tells the limiter how many it has left.
+    The moment each request is let through, per endpoint."""
+    done = dict.fromkeys(plan, 0)
+    ready = dict.fromkeys(plan, clock.now)
+    moments: dict[str, list[float]] = {name: [] for name in plan}
+    with contextlib.ExitStack() as stack:
+        if tracked:
+            for name, total in plan.items():
+                stack.enter_context(limiter.track(name, lambda n=name, t=total: t - done[n]))
+        while left := [n for n in plan if done[n] < plan[n]]:
+            name = min(left, key=lambda n: ready[n])
+            clock.now = max(clock.now, ready[name])
+            moment = clock.now + limiter.acquire(name)
+            moments[name].append(moment)
+            ready[name] = moment
+            done[name] += 1
+    return moments
+
+
+def test_the_endpoint_with_most_left_runs_at_its_limit_while_the_others_share_the_rest() -> None:
+    """Charges (150 left at 25/s: 6 s) outlast prices and refunds (100 at the 24/s left
+    over: 4.2 s): charges is the critical path and keeps its 25/s from the start, so the run
+    ends at 6 s instead of 7 s (a third of 50/s each until the others are done)."""
+    clock = FakeClock()
+    limiter = RateLimiter(50, per_endpoint=25, clock=clock, sleep=lambda _: None)
+    plan = {"/v1/charges": 150, "/v1/prices": 50, "/v1/refunds": 50}
+    untracked = concurrent_run(limiter, clock, plan, tracked=False)["/v1/charges"]
+    assert untracked[-1] - untracked[0] > 6.5, "shared evenly, charges ends after about 7 s"
+    clock = FakeClock()
+    limiter = RateLimiter(50, per_endpoint=25, clock=clock, sleep=lambda _: None)
+    moments = concurrent_run(limiter, clock, plan)
+    charges = moments["/v1/charges"]
+    assert (charges[-1] - charges[0]) / (len(charges) - 1) == pytest.approx(0.04, abs=0.001)
+    every = [s for stamps in moments.values() for s in stamps]
+    assert max(every) - min(every) == pytest.approx(149 * 0.04, abs=0.05)
+    assert most_in_one_second(every) <= 50 + 1, "never more than the global lane lets through"
+    for name in ("/v1/prices", "/v1/refunds"):
+        assert most_in_one_second(moments[name]) <= 25 + 1
+    others = moments["/v1/prices"] + moments["/v1/refunds"]
+    assert max(others) < max(charges), "the others still finish before the critical endpoint"
+
+
+def test_with_balanced_work_no_endpoint_goes_first() -> None:
+    """When the others' rest takes as long as the largest one's (charges 60 at 25/s: 2.4 s;
+    prices and refunds 100 at the 24/s left over: 4.2 s), the global rate is shared as
+    without estimates: a third of 50/s each while all three read."""
+    clock = FakeClock()
+    limiter = RateLimiter(50, per_endpoint=25, clock=clock, sleep=lambda _: None)
+    with contextlib.ExitStack() as readers:
+        for name, left in (("/v1/charges", 60), ("/v1/prices", 50), ("/v1/refunds", 50)):
+            readers.enter_context(limiter.track(name, lambda left=left: left))
+        limiter.acquire("/v1/prices")
+        assert limiter.critical_endpoint() is None
+    clock = FakeClock()
+    limiter = RateLimiter(50, per_endpoint=25, clock=clock, sleep=lambda _: None)
+    plan = {"/v1/charges": 60, "/v1/prices": 50, "/v1/refunds": 50}
+    early = concurrent_run(limiter, clock, plan)["/v1/charges"][:40]
+    assert (early[-1] - early[0]) / 39 == pytest.approx(3 / 50, abs=0.005)
+
+
+def test_the_critical_endpoint_is_chosen_again_as_the_estimates_change() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    left = {"/v1/charges": 400.0, "/v1/prices": 50.0}
+    with limiter.track("/v1/charges", lambda: left["/v1/charges"]), limiter.track(
+        "/v1/prices", lambda: left["/v1/prices"]
+    ):
+        limiter.acquire("/v1/prices")
+        assert limiter.critical_endpoint() == "/v1/charges"
+        left.update({"/v1/charges": 10.0, "/v1/prices": 900.0})
+        limiter.acquire("/v1/prices")
+        assert limiter.critical_endpoint() == "/v1/charges", "looked at again only after a while"
+        clock.now += PRIORITY_REFRESH_SECONDS
+        limiter.acquire("/v1/prices")
+        assert limiter.critical_endpoint() == "/v1/prices"
+    limiter.acquire("/v1/prices")
+    assert limiter.critical_endpoint() is None, "no reader left: no critical endpoint"
+
+
+def test_after_a_429_the_others_share_what_the_cut_rate_leaves() -> None:
+    """The shares follow a cut at once: the global lane halved from 80 to 40/s leaves the
+    others 14/s beside the critical endpoint's 25/s."""
+    clock = FakeClock()
+    limiter = RateLimiter(80, per_endpoint=25, clock=clock, sleep=clock.sleep)
+    with limiter.track("/v1/charges", lambda: 1_000.0), limiter.track("/v1/prices", lambda: 10.0):
+        limiter.acquire("/v1/prices")
+        assert limiter.critical_endpoint() == "/v1/charges"
+        before = clock.now
+        for _ in range(25):  # 80 - 25 - 1 = 54/s left over: prices' own 25/s binds
+            limiter.acquire("/v1/prices")
+        assert clock.now - before == pytest.approx(1.0, abs=0.01)
+        limiter.throttled("/v1/prices", "global-rate")
+        assert limiter.rate() == pytest.approx(40)
+        before = clock.now
+        limiter.acquire("/v1/prices")  # 40 - 25 - 1 = 14/s left over (then it grows back)
+        assert clock.now - before == pytest.approx(1 / 14, rel=0.05)
 
 
 def test_a_429_halves_the_lane_it_names_then_it_grows_back() -> None:

@@ -109,6 +109,26 @@ def test_one_worker_goes_oldest_first_so_the_bookmark_moves_early() -> None:
     assert seen_before < 1_000, "the first bookmark came before most of the data was read"
 
 
+def test_the_requests_left_are_estimated_from_the_density_read_so_far() -> None:
+    """Half-way through an evenly filled range the estimate is about the requests still to
+    make (for the rate limiter's critical endpoint), and nothing is left at the end."""
+    fake = FakeList(list(range(0, 100_000, 10)), limit=100)  # 10,000 objects: 100 pages
+    estimates: list[tuple[int, float]] = []  # (requests made, estimate) before each request
+
+    def fetch(window: CreatedWindow, cursor: str | None) -> ListPage:
+        estimates.append((len(fake.calls), reader.remaining_requests()))
+        return fake.fetch(window, cursor)
+
+    reader = ConcurrentWindowReader([CreatedWindow(0, 100_000)], fetch, concurrency=1)
+    assert reader.remaining_requests() == 1.0, "nothing read yet: a request per window"
+    seen, _ = consume(reader)
+    assert len(seen) == 10_000
+    total = len(fake.calls)
+    for made, estimate in estimates[total // 4 : -total // 4]:
+        assert estimate == pytest.approx(total - made, rel=0.25)
+    assert reader.remaining_requests() == 0.0
+
+
 def test_objects_sharing_one_second_beyond_a_page_are_all_read() -> None:
     fake = FakeList([500] * 95 + [499] * 3 + [501] * 2, limit=10)
     reader = ConcurrentWindowReader([CreatedWindow(0, 1_000)], fake.fetch, concurrency=4)
