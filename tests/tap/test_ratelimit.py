@@ -201,8 +201,9 @@ def test_the_critical_endpoint_is_chosen_again_as_the_estimates_change() -> None
     clock = FakeClock()
     limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=clock.sleep)
     left = {"/v1/charges": 400.0, "/v1/prices": 50.0}
-    with limiter.track("/v1/charges", lambda: left["/v1/charges"]), limiter.track(
-        "/v1/prices", lambda: left["/v1/prices"]
+    with (
+        limiter.track("/v1/charges", lambda: left["/v1/charges"]),
+        limiter.track("/v1/prices", lambda: left["/v1/prices"]),
     ):
         limiter.acquire("/v1/prices")
         assert limiter.critical_endpoint() == "/v1/charges"
