@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any, Final
 
@@ -146,6 +146,7 @@ class PartitionRead:
             concurrency=settings.max_concurrency,
             max_span=settings.window_size_seconds,
             logger=self._logger,
+            rate_bound=partial(self._run.limiter.backlogged, self._resource.path),
         )
         progress.reading_range(end - start, reader.unread_seconds)
         account = self._account

@@ -136,6 +136,13 @@ class RateLimiter:
                 if not self._work:  # no estimate left to choose by
                     self._critical = None
 
+    def backlogged(self, endpoint: str = "") -> bool:
+        """Requests of `endpoint` wait for moments still to come: another concurrent reader of
+        it would only queue behind them (windows.py then keeps a window whole)."""
+        with self._lock:
+            lane = self._endpoints.get(endpoint) if self._per_endpoint else self._global
+            return lane is not None and bool(lane.reserved) and lane.reserved[-1] > self._clock()
+
     def critical_endpoint(self) -> str | None:
         """The endpoint the others make room for, if any (see the module's doc)."""
         with self._lock:

@@ -78,12 +78,19 @@ class _Task:
 
 _PAGE, _DONE, _ERROR, _EXIT = "page", "done", "error", "exit"
 
-PAGES_PER_WINDOW = 5
-"""Split windows are sized to hold about this many pages (and give up the rest below their
-cursor at twice that): the fewer, the less a crash re-sends; each window's last page is
-usually partly filled, so the more, the fewer requests per record (5: 463 requests for 400
-pages' worth of six streams, measured; 8 saved 2 % of them but made the reorder buffer
-overflow)."""
+PAGES_PER_WINDOW = 10
+"""Split windows are sized to hold about this many pages. Each window's last page is usually
+partly filled, so the more, the fewer requests per record; the fewer, the less is read again
+after a crash and the less the reorder buffer holds. Measured on 40,000 charges at 25
+requests/s (400 full pages): 5 pages took 447-453 requests, 10 took 420-427."""
+FULL_PAGES = PAGES_PER_WINDOW + PAGES_PER_WINDOW // 2
+"""A window that has read this many pages keeps only the second its cursor is in and gives
+up the rest below it: no window holds much more than its share, and a crash between a
+window's pages and the watermark after them re-sends at most this many pages."""
+HELD_PAGES_PER_WORKER = 24
+"""The reorder buffer's bound, per worker: room for the other windows in flight at their
+largest and as much again. With 16, 10-page windows of bursty data overflowed it now and then
+and handed pages over early (re-sent after a crash); see tests/tap/test_windows.py."""
 
 
 class ConcurrentWindowReader:
@@ -93,7 +100,9 @@ class ConcurrentWindowReader:
     for the consumer, and at most `max_held_pages` wait in the reorder buffer for the windows
     before theirs. `max_span` (seconds) bounds a split window's span. Windows are handed over
     only in the consumer thread, so a watermark is yielded only after the pages before it
-    were consumed.
+    were consumed. `rate_bound()`, when given, tells that the requests already wait for the
+    rate limiter: a window is then not halved for an idle worker, whose cursor would only
+    add a partly filled page without reading any sooner.
     """
 
     def __init__(
@@ -106,11 +115,13 @@ class ConcurrentWindowReader:
         logger: logging.Logger | None = None,
         max_span: int | None = None,
         max_held_pages: int | None = None,
+        rate_bound: Callable[[], bool] | None = None,
     ) -> None:
         self._fetch = fetch
         self._concurrency = max(1, concurrency)
         self._max_span = max_span
-        self._max_held = max_held_pages or 16 * self._concurrency
+        self._rate_bound = rate_bound
+        self._max_held = max_held_pages or HELD_PAGES_PER_WORKER * self._concurrency
         self._logger = logger or logging.getLogger(__name__)
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(
             max_buffered_pages or 2 * self._concurrency
@@ -319,7 +330,7 @@ class ConcurrentWindowReader:
         (at most `max_span` seconds) are cut from the top of the unread part, at most
         `concurrency` of them, and what is older is cut into up to `concurrency` equal parts
         (read first, being oldest, each split by its own density). `task` keeps about one
-        such window below its cursor, or, once it read `PAGES_PER_WINDOW` pages, only the
+        such window below its cursor, or, once it read `FULL_PAGES` pages, only the
         second its cursor is in: no window holds much more than its share, however the
         density changes inside it.
         """
@@ -333,9 +344,9 @@ class ConcurrentWindowReader:
             start = task.window.start
             if oldest - start < 2:
                 return False
-            full = task.pages >= 2 * PAGES_PER_WINDOW
+            full = task.pages >= FULL_PAGES
             if oldest - start <= span + span // 2 and not full:  # about a window's worth left
-                if not self._idle():
+                if not self._idle() or (self._rate_bound is not None and self._rate_bound()):
                     return False  # keep reading it
                 mid = start + (oldest - start) // 2  # a worker is idle: share it
                 task.window = CreatedWindow(mid, task.window.end)

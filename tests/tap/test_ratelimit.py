@@ -156,6 +156,24 @@ def concurrent_run(
     return moments
 
 
+def test_an_endpoint_is_backlogged_while_its_requests_wait_for_moments_to_come() -> None:
+    """windows.py keeps a window whole when its endpoint's requests already queue."""
+    clock = FakeClock()
+    limiter = RateLimiter(100, per_endpoint=25, clock=clock, sleep=lambda _: None)
+    assert not limiter.backlogged("/v1/charges"), "nothing asked yet"
+    limiter.acquire("/v1/charges")  # now: no wait
+    assert not limiter.backlogged("/v1/charges")
+    limiter.acquire("/v1/charges")  # 40 ms from now: it waits
+    assert limiter.backlogged("/v1/charges")
+    assert not limiter.backlogged("/v1/refunds"), "each endpoint's own lane"
+    clock.now += 0.05
+    assert not limiter.backlogged("/v1/charges"), "its last moment has passed"
+    alone = RateLimiter(10, clock=clock, sleep=lambda _: None)  # one lane for everything
+    alone.acquire("/v1/charges")
+    alone.acquire("/v1/refunds")
+    assert alone.backlogged("/v1/charges")
+
+
 def test_the_endpoint_with_most_left_runs_at_its_limit_while_the_others_share_the_rest() -> None:
     """Charges (150 left at 25/s: 6 s) outlast prices and refunds (100 at the 24/s left
     over: 4.2 s): charges is the critical path and keeps its 25/s from the start, so the run

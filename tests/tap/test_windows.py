@@ -129,6 +129,22 @@ def test_the_requests_left_are_estimated_from_the_density_read_so_far() -> None:
     assert reader.remaining_requests() == 0.0
 
 
+@pytest.mark.parametrize("trial", range(3))
+def test_windows_are_not_halved_for_idle_workers_when_requests_wait_for_the_limiter(
+    trial: int,
+) -> None:
+    """Where the rate limiter is the bound, another cursor reads nothing sooner and adds a
+    partly filled last page: 100 pages in 10 windows' worth take only the windows' few extra
+    requests (halving for idle workers took 105-108 here)."""
+    fake = FakeList(list(range(0, 20_000, 2)), limit=100, delay=0.002)  # 100 full pages
+    reader = ConcurrentWindowReader(
+        [CreatedWindow(0, 20_000)], fake.fetch, concurrency=4, rate_bound=lambda: True
+    )
+    seen, _ = consume(reader)
+    assert len(seen) == 10_000
+    assert len(fake.calls) <= 103
+
+
 def test_objects_sharing_one_second_beyond_a_page_are_all_read() -> None:
     fake = FakeList([500] * 95 + [499] * 3 + [501] * 2, limit=10)
     reader = ConcurrentWindowReader([CreatedWindow(0, 1_000)], fake.fetch, concurrency=4)
@@ -255,7 +271,7 @@ def test_the_bookmark_keeps_up_with_the_output() -> None:
         for center in (5_000_000, 20_000_000, 21_000_000, 50_000_000)
         for _ in range(10_000)
     ]
-    for createds in (uniform, bursty):
+    for createds, most_requests_per_page in ((uniform, 1.10), (bursty, 1.25)):
         createds = [min(max(c, 0), 60_000_000 - 1) for c in createds]
         fake = FakeList(createds, limit=100, delay=0.002)
         reader = ConcurrentWindowReader(
@@ -270,5 +286,7 @@ def test_the_bookmark_keeps_up_with_the_output() -> None:
         seen = [o for item in items if not isinstance(item, Watermark) for o in item]
         assert sorted(o["id"] for o in seen) == sorted(o["id"] for o in fake.objects)
         assert resendable_share(items, len(createds)) <= 0.05
-        # windows of a few pages: not many requests more than the objects' pages need
-        assert len(fake.calls) <= 1.35 * len(createds) / 100
+        # windows of ten pages or so: each one's last page partly filled costs few requests
+        # more than the objects' pages need (windows of five pages took 12 % more on the
+        # uniform data, ten-page windows 6-7 %)
+        assert len(fake.calls) <= most_requests_per_page * len(createds) / 100
