@@ -208,6 +208,19 @@ def test_the_tool_wrappers_run_uv_and_meltano_of_the_clone_from_any_folder(clone
     )
     assert about.returncode == 0, about.stderr[-3000:]
     assert json.loads(about.stdout)["name"] == "tap-stripe-xdm"
+    # what bin/uv runs installs as bin/run does (a benchmark's `meltano install` makes plugin
+    # venvs with uv): the system's certificates and bytecode, unless the caller chose otherwise
+    settings = subprocess.run(
+        [str(clone / "bin" / "uv"), "run", "python", "-c",
+         "import os; print(os.environ['UV_SYSTEM_CERTS'], os.environ['UV_COMPILE_BYTECODE'])"],
+        cwd=tmp_path,
+        env={k: v for k, v in env.items() if k not in ("UV_SYSTEM_CERTS", "UV_COMPILE_BYTECODE")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert settings.returncode == 0, settings.stderr[-3000:]
+    assert settings.stdout.split() == ["true", "1"]
     listed = subprocess.run(
         [str(clone / "bin" / "meltano"), "config", "list", "--all", "tap-stripe-xdm"],
         cwd=tmp_path,
