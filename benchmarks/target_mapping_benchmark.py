@@ -232,7 +232,7 @@ def run_phase(phase: str, singer: Path, count: int) -> None:
     """One step of the record path on the first `count` records of `singer`, everything it
     needs prepared the same way whatever `count` (so count 0 measures the preparation)."""
     import msgspec
-    from target_aep.json_encoding import to_json
+    from target_aep.json_encoding import valid_json
     from target_aep.mapping.tenant import tenant_object
 
     lines = singer.read_bytes().splitlines()
@@ -271,7 +271,7 @@ def run_phase(phase: str, singer: Path, count: int) -> None:
         elif phase == "validation, tenant certified":
             certified(xdm)
         elif phase == "encode":
-            to_json(xdm)
+            valid_json(xdm)
 
 
 def instructions(command: list[str], stdin: Path) -> int:

@@ -1,5 +1,9 @@
 """XDM records as compact UTF-8 JSON: the one encoder of every destination (files, DCS, batch).
 
+A record the route validated is encoded by `valid_json` once, as it is taken: validation
+refuses NaN and infinity (validation.py, through `non_finite_in`), so nothing is looked at
+again. `to_json` is for values no validator has seen (an envelope's header, a trimmed list).
+
 msgspec encodes a ~1.5 KB record in a few µs (several times faster than `json.dumps`) and comes
 with singer-sdk[msgspec], already a dependency. JSON has no NaN or infinity (RFC 8259, section 6:
 https://www.rfc-editor.org/rfc/rfc8259#section-6), and msgspec writes a float NaN or infinity as
@@ -45,13 +49,23 @@ def to_json(value: Any) -> bytes:
     # A float NaN or infinity is written `null`, a Decimal one `NaN`, `sNaN` or `Infinity`.
     # `find`, not `in`: bytes' `in` first tries its operand as an integer, and the TypeError
     # it raises and clears costs more than the search (CPython's _Py_bytes_contains).
-    if (
-        data.find(b"null") != -1 or data.find(b"NaN") != -1 or data.find(b"Infinity") != -1
-    ) and _may_hold_non_finite(value):
-        path = non_finite_path(value)
+    if data.find(b"null") != -1 or data.find(b"NaN") != -1 or data.find(b"Infinity") != -1:
+        path = non_finite_in(value)
         if path is not None:
             raise NonFiniteNumberError(path)
     return data
+
+
+def valid_json(value: Any) -> bytes:
+    """A validated record as compact JSON (validation refused any NaN or infinity in it);
+    raises TypeError for a value of no JSON type."""
+    return _ENCODER.encode(value)
+
+
+def non_finite_in(value: Any) -> str | None:
+    """The JSON pointer of the first NaN or infinite number in `value`, None when it holds
+    none: one msgpack pass (see the module's doc), the value walked only after a hit."""
+    return non_finite_path(value) if _may_hold_non_finite(value) else None
 
 
 def to_json_line(value: Any) -> bytes:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from target_aep.json_encoding import to_json
+from target_aep.json_encoding import valid_json
 
 EXPERIENCE_EVENT_LIMIT_BYTES = 10_000
 PROFILE_RECORD_LIMIT_BYTES = 100_000
@@ -65,9 +65,9 @@ class ProfileSizeGuard:
         self.kind = "profile record" if is_record_class else "ExperienceEvent"
         self._tenant = f"_{tenant_id}"
 
-    def fit(self, xdm: dict[str, Any]) -> Fitted:
-        """`xdm` as it will be sent, trimmed in place if it was over the limit."""
-        encoded = to_json(xdm)
+    def fit(self, xdm: dict[str, Any], encoded: bytes) -> Fitted:
+        """A validated `xdm` (`encoded`: its JSON) as it will be sent, trimmed in place if it
+        was over the limit."""
         if len(encoded) <= self.limit:
             return Fitted(encoded, trimmed=False)
         original = len(encoded)
@@ -82,7 +82,7 @@ class ProfileSizeGuard:
                     f"emptied), over Profile's {self.limit:,}-byte limit for an {self.kind} "
                     f"({GUARDRAILS_URL})"
                 )
-            per_item = len(to_json(items)) / len(items)
+            per_item = len(valid_json(items)) / len(items)
             cut = max(1, math.ceil((len(encoded) - self.limit) / per_item))
             kept = items[: max(0, len(items) - cut)]
             if kept:
@@ -94,5 +94,5 @@ class ProfileSizeGuard:
             known = longest.get(total)
             longest[total] = max(full[id(longest)], known if type(known) is int else 0)
             longest["hasMore" if camel else "has_more"] = True
-            encoded = to_json(xdm)
+            encoded = valid_json(xdm)
         return Fitted(encoded, trimmed=True)

@@ -24,6 +24,7 @@ from target_aep.deadletter import DeadLetterWriter
 from target_aep.delivery import build_delivery
 from target_aep.delivery.base import Dataset, Delivery, MappedRecord
 from target_aep.errors import InvalidXdmRecordError, SettingError, UnmappedStreamError
+from target_aep.json_encoding import valid_json
 from target_aep.mapping import MAPPING_NAMES, Mapper, mapper_for
 from target_aep.mapping.converters import MappingOptions
 from target_aep.mapping.engine import CONVERSION_FAILURES, FieldProblem
@@ -110,9 +111,11 @@ class Route:
         ):
             if problems:
                 self._warn_once(problems)  # the rest of the record is good: it goes on
-            if self.profile_guard is not None:
-                return self._within_profile_limit(source_id, xdm)
-            return MappedRecord(self.stream, source_id, xdm)
+            encoded = valid_json(xdm)
+            guard = self.profile_guard
+            if guard is not None and len(encoded) > guard.limit:
+                return self._within_profile_limit(source_id, xdm, encoded)
+            return MappedRecord(self.stream, source_id, encoded)
         errors = self.validator.errors(xdm)
         found = [error.as_dict() for error in errors]
         reason = f"invalid XDM for {self.validator.source}"
@@ -129,12 +132,15 @@ class Route:
         )
         return None
 
-    def _within_profile_limit(self, source_id: str | None, xdm: dict) -> MappedRecord | None:
-        """The record, trimmed to Profile's size limit when over it (profile_size.py), or None
-        when it cannot be brought under it (dead-lettered with the reason)."""
+    def _within_profile_limit(
+        self, source_id: str | None, xdm: dict, encoded: bytes
+    ) -> MappedRecord | None:
+        """The record (`encoded`: its JSON), trimmed to Profile's size limit when over it
+        (profile_size.py), or None when it cannot be brought under it (dead-lettered with the
+        reason)."""
         assert self.profile_guard is not None
         try:
-            fitted = self.profile_guard.fit(xdm)
+            fitted = self.profile_guard.fit(xdm, encoded)
         except RecordTooLargeError as exc:
             self._reject(
                 source_id,
@@ -143,8 +149,6 @@ class Route:
                 record=xdm,
             )
             return None
-        except (TypeError, ValueError):  # not JSON (a NaN): the destination dead-letters it
-            return MappedRecord(self.stream, source_id, xdm)
         if fitted.trimmed:
             errors = self.validator.errors(xdm)
             if errors:  # a schema without the lists' count fields
@@ -156,7 +160,7 @@ class Route:
                 )
                 return None
             self.tally.trimmed += 1
-        return MappedRecord(self.stream, source_id, xdm, fitted.encoded)
+        return MappedRecord(self.stream, source_id, fitted.encoded)
 
     def _valid_once_fields_are_known(self, xdm: dict) -> bool:
         """Whether a refused record is valid once its tenant fields are known to the schema.

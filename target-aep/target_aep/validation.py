@@ -15,6 +15,14 @@ any subschema with another keyword (checked by fastjsonschema compiled for that 
 decided by the fastjsonschema-compiled whole schema, so the verdict is always fastjsonschema's.
 Only a record that fails is checked again with jsonschema, which lists *every* error with its
 path for the dead-letter file.
+
+A NaN or an infinity is no JSON number (RFC 8259, section 6:
+https://www.rfc-editor.org/rfc/rfc8259#section-6): a record holding one is invalid here, with its
+path, whatever the schema says. The generated check accepts a float only when it is finite; when
+every value it accepts has had its class checked (`finite_proof`), an accepted record holds no
+such number, otherwise (untyped or open parts, numbers checked by fastjsonschema) the record is
+looked at once more (json_encoding.non_finite_in). So an accepted record's JSON needs no second
+look (json_encoding.valid_json).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import fastjsonschema
 import jsonschema
 
 from target_aep.errors import SchemaSourceError
+from target_aep.json_encoding import non_finite_in
 
 _SCHEMA_KEYWORDS_WITH_SUBSCHEMAS = ("items", "additionalItems", "not", "contains")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
@@ -120,6 +129,8 @@ class _Source:
         self.closed_objects: dict[str, str] = {}
         self.node_of_schema: dict[int, str] = {}  # id of a closed object's schema -> its node
         self.arrays_of_closed: dict[str, str] = {}
+        # False once any part accepts a value without checking its class (see the module doc)
+        self.finite_proof = True
 
     def name(self, value: Any, prefix: str) -> str:
         key = f"{prefix}_{len(self.names)}"
@@ -131,6 +142,28 @@ def _class_test(value: str, classes: tuple[str, ...]) -> str:
     return " and ".join(f"{value}.__class__ is not {name}" for name in classes)
 
 
+# A number leaf: an int, or a finite float (x - x is 0.0 for a finite float, NaN otherwise).
+_NUMBER_TEST = "{v}.__class__ is not int and ({v}.__class__ is not float or {v} - {v} != 0.0)"
+# What fastjsonschema's own checks may accept for a declared type: a number only after the
+# guard; an object or array holds values of unchecked classes.
+_SCALARS_WITHOUT_NUMBERS = frozenset({"string", "integer", "boolean", "null"})
+_NON_FINITE_GUARD = "if value.__class__ is float and value - value != 0.0: return False"
+
+
+def _delegated_lines(schema: Any, out: _Source, check_name: str) -> list[str]:
+    """A subschema fastjsonschema checks: its call, after the finiteness guard where it may
+    accept a number; one that may accept an object or array ends `finite_proof`."""
+    failure = out.name(fastjsonschema.JsonSchemaValueException, "FAILURE")
+    lines = ["try:", f"    {check_name}(value)", f"except {failure}:", "    return False"]
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    types = {declared} if isinstance(declared, str) else set(declared or ())
+    if not types or not types <= _SCALARS_WITHOUT_NUMBERS | {"number"}:
+        out.finite_proof = False
+    elif "number" in types:
+        lines.insert(0, _NON_FINITE_GUARD)
+    return lines
+
+
 def _leaf_test(schema: Any, out: _Source, value: str, formats: bool) -> str | None:
     """A condition true when `value` is *not* accepted, for a leaf; None: not a plain leaf."""
     if not isinstance(schema, dict):
@@ -138,10 +171,13 @@ def _leaf_test(schema: Any, out: _Source, value: str, formats: bool) -> str | No
     keys = {key for key in schema if key not in _ANNOTATIONS and not key.startswith("meta:")}
     declared = schema.get("type")
     if not keys:
+        out.finite_proof = False  # anything goes here
         return "False"
     if not isinstance(declared, str) or declared not in _CLASSES:
         return None
     if keys == {"type"}:
+        if declared == "number":
+            return _NUMBER_TEST.format(v=value)
         return _class_test(value, _CLASSES[declared])
     if declared == "string" and keys <= _STRING_KEYWORDS and (formats or "format" not in keys):
         return _string_test(schema, out, value)
@@ -264,9 +300,7 @@ def _function(schema: Any, out: _Source, formats: bool) -> str:
     )
     if not isinstance(schema, dict) or not keys <= _STRUCTURE:
         check = fastjsonschema.compile(schema, use_default=False, detailed_exceptions=False)
-        leaf = out.name(check, "FASTJSONSCHEMA")
-        failure = out.name(fastjsonschema.JsonSchemaValueException, "FAILURE")
-        body = ["try:", f"    {leaf}(value)", f"except {failure}:", "    return False"]
+        body = _delegated_lines(schema, out, out.name(check, "FASTJSONSCHEMA"))
     elif declared == "object" or (declared is None and keys & {"properties", "required"}):
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
@@ -300,6 +334,8 @@ def _function(schema: Any, out: _Source, formats: bool) -> str:
             )
             out.closed_objects[name] = node
             out.node_of_schema[id(schema)] = node
+        if extra is True or extra == {}:
+            out.finite_proof = False  # keys beyond the declared ones hold anything
         if extra is not False and extra is not True and extra != {}:
             test = _leaf_test(extra, out, "item", formats)
             if test is None:
@@ -310,6 +346,8 @@ def _function(schema: Any, out: _Source, formats: bool) -> str:
     elif declared == "array" and not isinstance(schema.get("items"), list):
         body.append("if value.__class__ is not list: return False")
         items = schema.get("items", True)
+        if items is True or items == {}:
+            out.finite_proof = False  # items of any class
         if items is not True and items != {}:
             test = _leaf_test(items, out, "item", formats)
             if test is None:
@@ -323,9 +361,7 @@ def _function(schema: Any, out: _Source, formats: bool) -> str:
         test = _leaf_test(schema, out, "value", formats)
         if test is None:
             check = fastjsonschema.compile(schema, use_default=False, detailed_exceptions=False)
-            leaf = out.name(check, "FASTJSONSCHEMA")
-            failure = out.name(fastjsonschema.JsonSchemaValueException, "FAILURE")
-            body = ["try:", f"    {leaf}(value)", f"except {failure}:", "    return False"]
+            body = _delegated_lines(schema, out, out.name(check, "FASTJSONSCHEMA"))
         else:
             body.append(f"if {test}: return False")
     out.lines += [f"def {name}(value):", *("    " + line for line in body), "    return True", ""]
@@ -351,6 +387,7 @@ def accepting_source(schema: dict) -> tuple[str, dict[str, Any]] | None:
         ]
     out.lines.append(f"accepts = {root}")
     out.names["NODE_OF_SCHEMA"] = out.node_of_schema
+    out.names["FINITE_PROOF"] = out.finite_proof
     return "\n".join(out.lines) + "\n", out.names
 
 
@@ -423,6 +460,8 @@ class RecordValidator:
         generated = accepting_source(self.schema)
         self._accepts: Callable[[Any], bool] = _never
         self._names: dict[str, Any] = {}  # the generated module's globals
+        # whether what `_accepts` accepts holds no NaN or infinity (see the module doc)
+        self.finite_proof = False
         if generated is not None:
             source, names = generated
             self._names = names
@@ -430,6 +469,7 @@ class RecordValidator:
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             exec(compile(source, filename, "exec"), names)  # the source is ours
             self._accepts = names["accepts"]
+            self.finite_proof = bool(names["FINITE_PROOF"])
         self._explain = jsonschema.Draft6Validator(
             self.schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
         )
@@ -441,8 +481,11 @@ class RecordValidator:
         at `path` are already known to fit those schemas (valid by construction: see
         mapping/tenant.py): it does not read the fields this schema declares with the same
         schema (annotations aside). Like the fast check it only ever accepts; what it does not,
-        `is_valid` decides. None when there is no closed object at `path`, or none is alike."""
+        `is_valid` decides. None when there is no closed object at `path`, or none is alike,
+        or the fast check is not `finite_proof` (a record it accepts needs a second look)."""
         names = self._names
+        if not self.finite_proof:
+            return None
         nodes: dict[int, str] = names.get("NODE_OF_SCHEMA") or {}
         schemas = [self.schema]  # the closed objects from the record down to `path`
         for segment in path:
@@ -503,24 +546,29 @@ class RecordValidator:
         return accepts
 
     def is_valid(self, record: Mapping[str, Any]) -> bool:
-        """The fast check alone (no explanation)."""
+        """Whether `record` is valid and holds no NaN or infinity (no explanation)."""
         if self._accepts(record):
-            return True
+            return self.finite_proof or non_finite_in(record) is None
         try:
             self._check(record)
         except fastjsonschema.JsonSchemaValueException:
             return False
-        return True
+        return non_finite_in(record) is None
 
     def errors(self, record: Mapping[str, Any]) -> list[ValidationError]:
         """Every error of `record` (empty list when valid). Fast when valid."""
-        if self._accepts(record):
+        if self._accepts(record) and (self.finite_proof or non_finite_in(record) is None):
             return []
+        found: list[ValidationError] = []
         try:
             self._check(record)
         except fastjsonschema.JsonSchemaValueException as first:
-            return self._explain_all(record, first)
-        return []
+            found = self._explain_all(record, first)
+        path = non_finite_in(record)
+        if path is not None and all(error.path != path for error in found):
+            message = f"{path} is NaN or infinite; JSON has no such number"
+            found.append(ValidationError(path=path, message=message, keyword="type"))
+        return found
 
     def _detailed_error(
         self, record: Mapping[str, Any], first: fastjsonschema.JsonSchemaValueException

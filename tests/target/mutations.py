@@ -5,6 +5,7 @@ beside it. What a check must get right whatever a tap sends."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ VALUES: tuple[Any, ...] = (
     253_402_300_800, 10**15, 1.5, 2.0, True, False, {}, {"id": "x_1"}, {"a": 1}, {"a": None},
     {"a": {"b": 2}}, [], ["s"], [1], [1.5], [True], [{"a": 1}], [{"id": "x_1"}], [[1]], [None],
     dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), Decimal("7"), Decimal("7.5"),
+    math.nan, -math.inf, [math.inf], {"a": math.nan},
 )  # fmt: skip
 
 

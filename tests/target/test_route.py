@@ -4,6 +4,7 @@ record, and delivers a drain's kept records before the dead letters are made dur
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from target_aep.mapping import tenant
 from target_aep.route import Routes
 from target_aep.settings import TargetSettings
 
-from tests.target.examples import example, singer_schema
+from tests.target.examples import example, singer_schema, tap_schema
 from tests.target.mutations import mutations
 
 
@@ -52,6 +53,29 @@ def test_an_invalid_record_is_dead_lettered_with_its_paths_and_not_kept(tmp_path
     assert letter["reason"].startswith("invalid XDM for built-in schema")
     assert "/commerce/order/currencyCode" in {error["path"] for error in letter["errors"]}
     assert run.summary.tallies["charges"].dead_lettered == 1
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_record_holding_a_nan_is_dead_lettered_with_its_path_and_the_others_are_kept(
+    tmp_path, value
+):
+    # what a stream map could hand the target (Singer's JSON has no NaN): the tenant area
+    # declares application_fee_percent a number, so the mapping doubts it and it is validated
+    run = routes(tmp_path)
+    route = run.route_for("subscriptions", tap_schema("subscriptions"))
+    good = route.take(example("subscriptions"))
+    bad = route.take({**example("subscriptions"), "application_fee_percent": value})
+    assert good is not None
+    assert bad is None
+    route.deliver([good])
+    run.close()
+    (letter,) = letters(tmp_path)
+    path = "/_acme/stripe/subscription/applicationFeePercent"
+    assert letter["reason"].startswith("invalid XDM for built-in schema")
+    assert [error["path"] for error in letter["errors"]] == [path]
+    assert letter["errors"][0]["message"] == f"{path} is NaN or infinite; JSON has no such number"
+    (part,) = (tmp_path / "subscriptions").glob("part-*.json")
+    assert json.loads(part.read_text()) == good.xdm
 
 
 def test_a_record_that_cannot_be_mapped_is_dead_lettered_with_its_source(tmp_path):

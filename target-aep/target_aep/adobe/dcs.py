@@ -9,7 +9,7 @@ fixtures) plus a message, so both spellings are read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,10 +50,9 @@ class Envelope:
             + b',"xdmEntity":'
         )
 
-    def message(self, xdm: Mapping[str, Any], encoded: bytes | None = None) -> bytes:
-        """One message as JSON bytes (raises TypeError/ValueError for non-JSON values);
-        `encoded` is the entity's JSON when it is already known."""
-        return self._prefix + (encoded if encoded is not None else to_json(xdm)) + b"}}"
+    def message(self, encoded: bytes) -> bytes:
+        """One message as JSON bytes, around the entity's own JSON (`encoded`)."""
+        return self._prefix + encoded + b"}}"
 
 
 def batch_body(messages: Sequence[bytes]) -> bytes:

@@ -42,7 +42,7 @@ from typing import IO
 from target_aep.adobe.batch_ingestion import BatchIngestion
 from target_aep.adobe.catalog import CatalogBatches, describe_errors
 from target_aep.adobe.platform import PlatformClient
-from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, not_json, rejection
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
 from target_aep.delivery.batch_budget import DailyBatchBudget
 from target_aep.errors import DeliveryError
 
@@ -113,11 +113,7 @@ class BatchDelivery(Delivery):
             batch: OpenBatch | None = None
             try:
                 for record in records:
-                    try:
-                        line = record.json_line()
-                    except (TypeError, ValueError) as error:
-                        rejections.append(not_json(record, error))
-                        continue
+                    line = record.json_line()
                     if len(line) > self._max_file_bytes:
                         message = f"record is {len(line)} bytes, over batch_max_file_bytes"
                         rejections.append(rejection(record, message))

@@ -24,11 +24,11 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, not_json
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection
 from target_aep.errors import DeliveryError, SettingError
 from target_aep.settings import TargetSettings
 
@@ -261,12 +261,11 @@ class FilesDelivery(Delivery):
         if not records:
             return []
         state = self._dataset_folder(dataset)
-        rejections: list[Rejection] = []
         with state.lock:
             try:
                 entries = write_rotated_files(
                     state.folder,
-                    _lines(records, rejections),
+                    (record.json_line() for record in records),
                     state.next_name,
                     max_records=self.max_records,
                     max_bytes=self.max_bytes,
@@ -274,13 +273,4 @@ class FilesDelivery(Delivery):
                 state.record_files(entries)
             except OSError as exc:
                 raise DeliveryError(f"cannot write files under {state.folder}: {exc}") from exc
-        return rejections
-
-
-def _lines(records: Sequence[MappedRecord], rejections: list[Rejection]) -> Iterator[bytes]:
-    """Each record as a JSON line; one that is not valid JSON is rejected, not written."""
-    for record in records:
-        try:
-            yield record.json_line()
-        except (TypeError, ValueError) as error:
-            rejections.append(not_json(record, error))
+        return []

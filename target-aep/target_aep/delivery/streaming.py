@@ -30,7 +30,7 @@ from target_aep.adobe.dcs import (
     read_multi_status,
 )
 from target_aep.adobe.platform import PlatformClient, describe_error
-from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, not_json, rejection
+from target_aep.delivery.base import Dataset, Delivery, MappedRecord, Rejection, rejection
 from target_aep.errors import DeliveryError
 from target_aep.settings import DCS_REQUEST_LIMIT_BYTES
 
@@ -94,15 +94,11 @@ class StreamingDelivery(Delivery):
     def _pack(
         self, envelope: Envelope, records: Sequence[MappedRecord], rejections: list[Rejection]
     ) -> Iterator[list[_Pending]]:
-        """Encode lazily and group into requests of at most `streaming_max_request_bytes`."""
+        """Wrap each record and group into requests of at most `streaming_max_request_bytes`."""
         chunk: list[_Pending] = []
         size = BATCH_OVERHEAD
         for record in records:
-            try:
-                message = envelope.message(record.xdm, record.encoded)
-            except (TypeError, ValueError) as error:
-                rejections.append(not_json(record, error))
-                continue
+            message = envelope.message(record.encoded)
             if len(message) + BATCH_OVERHEAD > DCS_REQUEST_LIMIT_BYTES:
                 rejections.append(
                     rejection(

@@ -137,7 +137,7 @@ _NO_SKIP: frozenset[str] = frozenset()
 # generic rules convert. A record with no doubt fits that schema, so validation need not read
 # its fields again (`RecordValidator.accepting_with_known`); one with a doubt is validated whole.
 # Unix seconds from 0 to END_OF_9999 are RFC 3339 with a four-digit year (fastjsonschema's
-# date-time pattern needs four).
+# date-time pattern needs four). A NaN or infinite float fits no number (validation.py).
 
 
 def _fitting(rule: tuple | None, is_timestamp: bool, is_map: bool, camel: bool) -> dict[str, str]:
@@ -155,8 +155,8 @@ def _fitting(rule: tuple | None, is_timestamp: bool, is_map: bool, camel: bool) 
         int_line = "" if declared in ("integer", "number") else doubt
     if declared == "boolean":
         bool_float = "if kind is float: " + doubt
-    elif declared == "number" and not stamps:
-        bool_float = "if kind is bool: " + doubt
+    elif declared == "number" and not stamps:  # a float fits when finite (x - x is 0.0)
+        bool_float = "if kind is bool or item - item != 0.0: " + doubt
     else:
         bool_float = doubt
     # a map of strings fits only a map; anything else is written as an object of fields

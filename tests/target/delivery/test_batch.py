@@ -34,7 +34,9 @@ def aep():
 
 
 def records(count: int, *, note: str = "") -> list[MappedRecord]:
-    return [MappedRecord("charges", f"ch_{n}", example_event(n, note=note)) for n in range(count)]
+    return [
+        MappedRecord.of("charges", f"ch_{n}", example_event(n, note=note)) for n in range(count)
+    ]
 
 
 def settings(aep, **overrides) -> TargetSettings:
@@ -90,13 +92,13 @@ def test_a_failed_batch_raises_with_adobes_errors_and_the_batch_id(aep):
 
 
 def test_invalid_rows_without_partial_ingestion_fail_the_batch(aep):
-    broken = MappedRecord("charges", "ch_x", {"_id": "x"})  # no timestamp
+    broken = MappedRecord.of("charges", "ch_x", {"_id": "x"})  # no timestamp
     with pytest.raises(DeliveryError, match="INGEST-1212-400"):
         deliver(batch_delivery(aep), CHARGES, [*records(3), broken])
 
 
 def test_success_with_failed_records_is_reported_with_its_counts(aep, caplog):
-    broken = MappedRecord("charges", "ch_x", {"_id": "x"})
+    broken = MappedRecord.of("charges", "ch_x", {"_id": "x"})
     delivery = batch_delivery(aep, batch_partial_ingestion_percent=50)
     with caplog.at_level(logging.WARNING):
         rejections = deliver(delivery, CHARGES, [*records(3), broken])

@@ -31,7 +31,7 @@ def aep():
 
 def records(count: int, *, note: str = "", start: int = 0) -> list[MappedRecord]:
     return [
-        MappedRecord("charges", f"ch_{n:08d}", example_event(n, note=note))
+        MappedRecord.of("charges", f"ch_{n:08d}", example_event(n, note=note))
         for n in range(start, start + count)
     ]
 
@@ -80,9 +80,9 @@ def test_a_413_splits_the_request_and_resends_both_halves(aep):
 
 def test_a_mixed_207_accepts_valid_messages_and_rejects_invalid_ones_with_adobes_reason(aep):
     sent = records(10)
-    unknown_key = MappedRecord("charges", "ch_bad1", {**example_event(100), "extra": 1})
+    unknown_key = MappedRecord.of("charges", "ch_bad1", {**example_event(100), "extra": 1})
     no_timestamp = {key: value for key, value in example_event(101).items() if key != "timestamp"}
-    missing = MappedRecord("charges", "ch_bad2", no_timestamp)
+    missing = MappedRecord.of("charges", "ch_bad2", no_timestamp)
     rejections = streaming(aep).send(CHARGES, [*sent[:5], unknown_key, *sent[5:], missing])
     assert [rejection.record.source_id for rejection in rejections] == ["ch_bad1", "ch_bad2"]
     first = rejections[0].reasons[0]
@@ -155,7 +155,7 @@ def test_concurrent_requests_deliver_every_record_exactly_once(aep):
 
 
 def test_a_message_over_one_megabyte_is_rejected_without_being_sent(aep):
-    huge = MappedRecord("charges", "ch_huge", example_event(1, note="z" * 1_100_000))
+    huge = MappedRecord.of("charges", "ch_huge", example_event(1, note="z" * 1_100_000))
     rejections = streaming(aep).send(CHARGES, [huge, *records(2, start=2)])
     assert [rejection.record.source_id for rejection in rejections] == ["ch_huge"]
     assert rejections[0].reasons[0]["status"] == 413
@@ -191,7 +191,7 @@ def test_envelope_header_and_body_follow_the_documented_shape():
     from target_aep.adobe.dcs import Envelope
 
     envelope = Envelope(ims_org_id="O@AdobeOrg", dataset_id="d1", schema_id="s1", flow_id="f1")
-    message = json.loads(envelope.message({"_id": "1"}))
+    message = json.loads(envelope.message(b'{"_id":"1"}'))
     ref = {"id": "s1", "contentType": "application/vnd.adobe.xed-full+json;version=1"}
     assert message == {
         "header": {

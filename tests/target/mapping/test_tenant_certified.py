@@ -3,8 +3,11 @@ schema `tenant_schema` states for the layout it was written by, whatever the rec
 
 from __future__ import annotations
 
+import math
+
 import fastjsonschema
 import pytest
+from target_aep.json_encoding import non_finite_in
 from target_aep.mapping import tenant
 from target_aep.mapping.tenant import tenant_layout, tenant_object, tenant_schema
 
@@ -60,6 +63,8 @@ def test_whatever_a_record_holds_what_is_written_without_a_doubt_fits(stream, ca
             check(written)
         except fastjsonschema.JsonSchemaValueException as exc:
             pytest.fail(f"{change}: written without a doubt, refused: {exc.message}")
+        # fastjsonschema takes NaN for a number; validation.py does not
+        assert non_finite_in(written) is None, change
     # both kinds are met: most changes of a type are doubted, same-type ones are not
     assert certified > 100, (certified, doubted)
     assert doubted > 100, (certified, doubted)
@@ -81,6 +86,13 @@ def test_unix_seconds_outside_four_digit_years_are_doubted():
     assert _written({"created": 253_402_300_799}, layout, True)[1] == []  # 9999-12-31
     assert _written({"created": 253_402_300_800}, layout, True)[1] == ["created"]
     assert _written({"created": -1}, layout, True)[1] == ["created"]
+
+
+def test_a_nan_or_infinite_float_is_doubted_where_a_number_is_declared():
+    layout = tenant_layout({"type": "object", "properties": {"rate": {"type": "number"}}})
+    assert _written({"rate": 1.5}, layout, True)[1] == []
+    for value in (math.nan, math.inf, -math.inf):
+        assert _written({"rate": value}, layout, True)[1] == ["rate"], value
 
 
 def test_two_keys_written_under_one_name_are_doubted():
