@@ -481,11 +481,9 @@ class RecordValidator:
         at `path` are already known to fit those schemas (valid by construction: see
         mapping/tenant.py): it does not read the fields this schema declares with the same
         schema (annotations aside). Like the fast check it only ever accepts; what it does not,
-        `is_valid` decides. None when there is no closed object at `path`, or none is alike,
-        or the fast check is not `finite_proof` (a record it accepts needs a second look)."""
+        `is_valid` decides; without `finite_proof`, a record it accepts gets the same second
+        look. None when there is no closed object at `path`, or none is alike."""
         names = self._names
-        if not self.finite_proof:
-            return None
         nodes: dict[int, str] = names.get("NODE_OF_SCHEMA") or {}
         schemas = [self.schema]  # the closed objects from the record down to `path`
         for segment in path:
@@ -534,6 +532,7 @@ class RecordValidator:
             )
         root_sequences = names[f"SEQ_{path_nodes[0]}_known"]
         specialize = names[f"SPECIALIZE_{path_nodes[0]}_known"]
+        finite_proof = self.finite_proof
 
         def accepts(record: Any) -> bool:
             if record.__class__ is not dict:
@@ -541,7 +540,7 @@ class RecordValidator:
             check = root_sequences.get(tuple(record))
             if check is None:
                 check = specialize(record)
-            return bool(check(record))
+            return bool(check(record)) and (finite_proof or non_finite_in(record) is None)
 
         return accepts
 
