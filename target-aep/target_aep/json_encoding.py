@@ -2,7 +2,8 @@
 
 A record the route validated is encoded by `valid_json` once, as it is taken: validation
 refuses NaN and infinity (validation.py, through `non_finite_in`), so nothing is looked at
-again. `to_json` is for values no validator has seen (an envelope's header, a trimmed list).
+again. `to_json` is for values no validator has seen (an envelope's header, a record made
+outside the route: `MappedRecord.of`).
 
 msgspec encodes a ~1.5 KB record in a few µs (several times faster than `json.dumps`) and comes
 with singer-sdk[msgspec], already a dependency. JSON has no NaN or infinity (RFC 8259, section 6:
@@ -66,11 +67,6 @@ def non_finite_in(value: Any) -> str | None:
     """The JSON pointer of the first NaN or infinite number in `value`, None when it holds
     none: one msgpack pass (see the module's doc), the value walked only after a hit."""
     return non_finite_path(value) if _may_hold_non_finite(value) else None
-
-
-def to_json_line(value: Any) -> bytes:
-    """`value` as one line of JSON Lines (batch ingestion's `json` format, one record a line)."""
-    return to_json(value) + b"\n"
 
 
 def _may_hold_non_finite(value: Any) -> bool:
