@@ -2,8 +2,7 @@
 
 A record the route validated is encoded by `valid_json` once, as it is taken: validation
 refuses NaN and infinity (validation.py, through `non_finite_in`), so nothing is looked at
-again. `to_json` is for values no validator has seen (an envelope's header, a record made
-outside the route: `MappedRecord.of`).
+again. `to_json` is for values no validator has seen (an envelope's header).
 
 msgspec encodes a ~1.5 KB record in a few µs (several times faster than `json.dumps`) and comes
 with singer-sdk[msgspec], already a dependency. JSON has no NaN or infinity (RFC 8259, section 6:

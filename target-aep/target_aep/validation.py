@@ -556,14 +556,17 @@ class RecordValidator:
 
     def errors(self, record: Mapping[str, Any]) -> list[ValidationError]:
         """Every error of `record` (empty list when valid). Fast when valid."""
-        if self._accepts(record) and (self.finite_proof or non_finite_in(record) is None):
-            return []
         found: list[ValidationError] = []
-        try:
-            self._check(record)
-        except fastjsonschema.JsonSchemaValueException as first:
-            found = self._explain_all(record, first)
-        path = non_finite_in(record)
+        if self._accepts(record):  # valid for the schema: a NaN is all there can be
+            if self.finite_proof:
+                return []
+            path = non_finite_in(record)
+        else:
+            try:
+                self._check(record)
+            except fastjsonschema.JsonSchemaValueException as first:
+                found = self._explain_all(record, first)
+            path = non_finite_in(record)
         if path is not None and all(error.path != path for error in found):
             message = f"{path} is NaN or infinite; JSON has no such number"
             found.append(ValidationError(path=path, message=message, keyword="type"))

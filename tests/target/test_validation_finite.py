@@ -8,10 +8,11 @@ import math
 from decimal import Decimal
 
 import pytest
+from target_aep.mapping import mapper_for
+from target_aep.mapping.converters import MappingOptions
 from target_aep.validation import RecordValidator, builtin_schema, with_tenant
 
 from tests.target.examples import example, tap_schema
-from tests.target.mapping.test_engine import OPTIONS
 
 NUMBERS = {
     "type": "object",
@@ -77,9 +78,7 @@ def test_where_values_go_unchecked_an_accepted_record_is_looked_at_again(open_pa
 
 
 def test_a_charge_whose_measure_is_nan_is_refused_at_its_field():
-    from target_aep.mapping import mapper_for
-
-    mapper = mapper_for("charges", OPTIONS)
+    mapper = mapper_for("charges", MappingOptions(tenant_id="acme"))
     tenant = mapper.tenant_schema(tap_schema("charges"))
     validator = RecordValidator(with_tenant(builtin_schema(mapper.schema), "acme", tenant), "b")
     assert validator.finite_proof

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from target_aep.json_encoding import to_json
-
 
 @dataclass(frozen=True)
 class Dataset:
@@ -43,12 +41,6 @@ class MappedRecord:
     stream: str
     source_id: str | None  # the Stripe object id (None: the record had none)
     encoded: bytes  # the record's compact JSON (json_encoding.py)
-
-    @classmethod
-    def of(cls, stream: str, source_id: str | None, xdm: dict) -> MappedRecord:
-        """A record from its XDM; raises NonFiniteNumberError (a ValueError) or TypeError for
-        a value JSON cannot hold."""
-        return cls(stream, source_id, to_json(xdm))
 
     @property
     def xdm(self) -> dict:

@@ -21,6 +21,7 @@ from tests.doubles.aep_api import (
     aep_double,
     example_event,
 )
+from tests.target.delivery.records import mapped
 
 CHARGES = Dataset("charges", EXAMPLE_DATASET_ID, EXAMPLE_SCHEMA_ID)
 IMPORT = "/data/foundation/import/batches"
@@ -34,9 +35,7 @@ def aep():
 
 
 def records(count: int, *, note: str = "") -> list[MappedRecord]:
-    return [
-        MappedRecord.of("charges", f"ch_{n}", example_event(n, note=note)) for n in range(count)
-    ]
+    return [mapped("charges", f"ch_{n}", example_event(n, note=note)) for n in range(count)]
 
 
 def settings(aep, **overrides) -> TargetSettings:
@@ -92,13 +91,13 @@ def test_a_failed_batch_raises_with_adobes_errors_and_the_batch_id(aep):
 
 
 def test_invalid_rows_without_partial_ingestion_fail_the_batch(aep):
-    broken = MappedRecord.of("charges", "ch_x", {"_id": "x"})  # no timestamp
+    broken = mapped("charges", "ch_x", {"_id": "x"})  # no timestamp
     with pytest.raises(DeliveryError, match="INGEST-1212-400"):
         deliver(batch_delivery(aep), CHARGES, [*records(3), broken])
 
 
 def test_success_with_failed_records_is_reported_with_its_counts(aep, caplog):
-    broken = MappedRecord.of("charges", "ch_x", {"_id": "x"})
+    broken = mapped("charges", "ch_x", {"_id": "x"})
     delivery = batch_delivery(aep, batch_partial_ingestion_percent=50)
     with caplog.at_level(logging.WARNING):
         rejections = deliver(delivery, CHARGES, [*records(3), broken])

@@ -11,13 +11,14 @@ from target_aep.delivery.base import Dataset, MappedRecord
 from target_aep.delivery.files import MANIFEST_NAME, FilesDelivery
 from target_aep.errors import DeliveryError, SettingError
 
+from tests.target.delivery.records import mapped
 from tests.target.examples import example, singer_schema
 from tests.target.singer_run import record_messages, run_cli
 
 
 def records(count: int, stream: str = "charges", start: int = 0) -> list[MappedRecord]:
     return [
-        MappedRecord.of(stream, f"ch_{i}", {"_id": f"id-{i}", "timestamp": "2023-03-17T22:02:19Z"})
+        mapped(stream, f"ch_{i}", {"_id": f"id-{i}", "timestamp": "2023-03-17T22:02:19Z"})
         for i in range(start, start + count)
     ]
 

@@ -18,6 +18,7 @@ from tests.doubles.aep_api import (
     aep_double,
     example_event,
 )
+from tests.target.delivery.records import mapped
 
 CHARGES = Dataset("charges", EXAMPLE_DATASET_ID, EXAMPLE_SCHEMA_ID, EXAMPLE_FLOW_ID)
 BATCH = "/collection/batch/"
@@ -31,7 +32,7 @@ def aep():
 
 def records(count: int, *, note: str = "", start: int = 0) -> list[MappedRecord]:
     return [
-        MappedRecord.of("charges", f"ch_{n:08d}", example_event(n, note=note))
+        mapped("charges", f"ch_{n:08d}", example_event(n, note=note))
         for n in range(start, start + count)
     ]
 
@@ -80,9 +81,9 @@ def test_a_413_splits_the_request_and_resends_both_halves(aep):
 
 def test_a_mixed_207_accepts_valid_messages_and_rejects_invalid_ones_with_adobes_reason(aep):
     sent = records(10)
-    unknown_key = MappedRecord.of("charges", "ch_bad1", {**example_event(100), "extra": 1})
+    unknown_key = mapped("charges", "ch_bad1", {**example_event(100), "extra": 1})
     no_timestamp = {key: value for key, value in example_event(101).items() if key != "timestamp"}
-    missing = MappedRecord.of("charges", "ch_bad2", no_timestamp)
+    missing = mapped("charges", "ch_bad2", no_timestamp)
     rejections = streaming(aep).send(CHARGES, [*sent[:5], unknown_key, *sent[5:], missing])
     assert [rejection.record.source_id for rejection in rejections] == ["ch_bad1", "ch_bad2"]
     first = rejections[0].reasons[0]
@@ -155,7 +156,7 @@ def test_concurrent_requests_deliver_every_record_exactly_once(aep):
 
 
 def test_a_message_over_one_megabyte_is_rejected_without_being_sent(aep):
-    huge = MappedRecord.of("charges", "ch_huge", example_event(1, note="z" * 1_100_000))
+    huge = mapped("charges", "ch_huge", example_event(1, note="z" * 1_100_000))
     rejections = streaming(aep).send(CHARGES, [huge, *records(2, start=2)])
     assert [rejection.record.source_id for rejection in rejections] == ["ch_huge"]
     assert rejections[0].reasons[0]["status"] == 413
