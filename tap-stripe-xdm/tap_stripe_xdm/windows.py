@@ -87,10 +87,14 @@ FULL_PAGES = PAGES_PER_WINDOW + PAGES_PER_WINDOW // 2
 """A window that has read this many pages keeps only the second its cursor is in and gives
 up the rest below it: no window holds much more than its share, and a crash between a
 window's pages and the watermark after them re-sends at most this many pages."""
-HELD_PAGES_PER_WORKER = 24
-"""The reorder buffer's bound, per worker: room for the other windows in flight at their
-largest and as much again. With 16, 10-page windows of bursty data overflowed it now and then
-and handed pages over early (re-sent after a crash); see tests/tap/test_windows.py."""
+HELD_PAGES_PER_WORKER = 32
+"""The reorder buffer's bound, per worker. Workers stop taking newer windows once about
+`(HELD_PAGES_PER_WORKER - FULL_PAGES - 1)` pages per worker wait (read-ahead's brake, in
+ConcurrentWindowReader), and their windows in progress fit in the rest, so the buffer does not
+overflow even while the oldest window is slow. Without the brake a slow oldest window let the
+others fill it and hand pages over early (re-sent after a crash; a test run on a busy machine
+once handed over a fifth of the objects so); with 24 the brake held back the live-limits run
+by ~0.3 s, with 32 not measurably; see tests/tap/test_windows.py."""
 
 
 class ConcurrentWindowReader:
@@ -122,6 +126,14 @@ class ConcurrentWindowReader:
         self._max_span = max_span
         self._rate_bound = rate_bound
         self._max_held = max_held_pages or HELD_PAGES_PER_WORKER * self._concurrency
+        # Read-ahead's brake: past this many pages not yet handed over, a worker takes only
+        # the oldest window. The workers' windows in progress add at most FULL_PAGES + 1
+        # pages each, so the reorder buffer stays under its bound even while the oldest
+        # window is slow (a hanging request, a thread not scheduled on a busy machine).
+        self._ahead_limit = max(
+            self._concurrency, self._max_held - self._concurrency * (FULL_PAGES + 1)
+        )
+        self._unconsumed = 0  # pages fetched and not yet handed over
         self._logger = logger or logging.getLogger(__name__)
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(
             max_buffered_pages or 2 * self._concurrency
@@ -178,9 +190,11 @@ class ConcurrentWindowReader:
                 # hand over every complete window no unfinished window precedes
                 while (oldest := self._oldest()) is not None and oldest in finished:
                     finished.discard(oldest)
-                    for data in held.pop(oldest, ()):
+                    pages = held.pop(oldest, ())
+                    for data in pages:
                         held_pages -= 1
                         yield data
+                    self._handed_over(len(pages))
                     new_mark = self._finish(oldest)
                     if new_mark is not None and new_mark != watermark:
                         watermark = new_mark
@@ -190,6 +204,7 @@ class ConcurrentWindowReader:
                         pages = held.pop(seq)
                         held_pages -= len(pages)
                         yield from pages
+                        self._handed_over(len(pages))
                         if held_pages <= self._max_held // 2:
                             break
             for seq in self._by_age(held):  # after an early hand-over, nothing is left here
@@ -220,6 +235,13 @@ class ConcurrentWindowReader:
         if objects == 0 or read <= 0:
             return float(windows)  # nothing seen yet: at least a request per window
         return objects / read * unread / page_size + windows
+
+    def _handed_over(self, pages: int) -> None:
+        """`pages` left the reader: workers held back by read-ahead's brake may go on."""
+        if pages:
+            with self._cond:
+                self._unconsumed -= pages
+                self._cond.notify_all()
 
     def _oldest(self) -> int | None:
         """The window (seq) with the smallest start not yet handed over."""
@@ -253,7 +275,9 @@ class ConcurrentWindowReader:
         try:
             while True:
                 with self._cond:
-                    while not self._pending and self._busy and not self._stop.is_set():
+                    while (
+                        (not self._pending and self._busy) or self._braked()
+                    ) and not self._stop.is_set():
                         self._cond.wait(0.2)
                     if self._stop.is_set() or not self._pending:
                         self._cond.notify_all()
@@ -283,6 +307,7 @@ class ConcurrentWindowReader:
             more = page.has_more and bool(page.data)
             task.pages += 1
             with self._cond:
+                self._unconsumed += 1
                 self._objects_read += len(page.data)
                 self._page_size = max(self._page_size, len(page.data))
             split = False
@@ -372,6 +397,15 @@ class ConcurrentWindowReader:
                     self._add_task(CreatedWindow(low, top))
             self._cond.notify_all()
             return True
+
+    def _braked(self) -> bool:
+        """Read-ahead's brake (call holding the condition): too many pages wait to be handed
+        over, and the next window in line is not the oldest one."""
+        return (
+            self._unconsumed >= self._ahead_limit
+            and bool(self._pending)
+            and self._pending[0] is not min(self._unfinished.values())
+        )
 
     def _idle(self) -> bool:
         """Some worker has nothing to do (call holding the condition)."""
